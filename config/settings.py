@@ -1,0 +1,204 @@
+"""One frozen settings object, built from environment variables.
+
+Nothing here runs at import time: call :meth:`Settings.from_env` where the
+process starts, so tests can build their own settings freely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the engine cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicNames:
+    """Kafka topic names. Defaults are the contract of PRODUCT.md."""
+
+    clickstream: str = "clickstream"
+    basket: str = "basket"
+    store_checkouts: str = "store-checkouts"
+    inventory: str = "inventory"
+    deadletter: str = "events.deadletter"
+    remarketing: str = "triggers.remarketing"
+    web_to_store: str = "triggers.web-to-store"
+    cross_sell: str = "triggers.cross-sell"
+    suppressed: str = "triggers.suppressed"
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.clickstream, self.basket, self.store_checkouts, self.inventory)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (
+            self.deadletter,
+            self.remarketing,
+            self.web_to_store,
+            self.cross_sell,
+            self.suppressed,
+        )
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.inputs + self.outputs
+
+
+# env var -> TopicNames field
+TOPIC_ENV_VARS: dict[str, str] = {
+    "TOPIC_CLICKSTREAM": "clickstream",
+    "TOPIC_BASKET": "basket",
+    "TOPIC_STORE_CHECKOUTS": "store_checkouts",
+    "TOPIC_INVENTORY": "inventory",
+    "TOPIC_DEADLETTER": "deadletter",
+    "TOPIC_REMARKETING": "remarketing",
+    "TOPIC_WEB_TO_STORE": "web_to_store",
+    "TOPIC_CROSS_SELL": "cross_sell",
+    "TOPIC_SUPPRESSED": "suppressed",
+}
+
+
+def _setting(env: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of the worker. Each field names its env var in ``metadata``."""
+
+    kafka_broker: str = _setting(
+        "KAFKA_BROKER", "kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma-separated"
+    )
+    redis_url: str = _setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL")
+    app_id: str = _setting("APP_ID", "omnichannel-context", "Consumer group id and faust app name")
+    topic_partitions: int = _setting(
+        "TOPIC_PARTITIONS", 8, "Partitions per topic when the engine creates topics"
+    )
+    topic_replication: int = _setting(
+        "TOPIC_REPLICATION", 1, "Replication factor when the engine creates topics"
+    )
+    web_host: str = _setting("WEB_HOST", "127.0.0.1", "Bind address of the worker web server")
+    web_port: int = _setting("WEB_PORT", 6066, "Port of the worker web server")
+    fetch_max_wait_ms: int = _setting(
+        "KAFKA_FETCH_MAX_WAIT_MS",
+        50,
+        "Longest a fetch waits for data; faust hard-codes 1500 ms, which is the latency "
+        "floor of every hop on brokers that answer only when the wait expires",
+    )
+    session_timeout_s: float = _setting(
+        "KAFKA_SESSION_TIMEOUT_S", 6.0, "Consumer group session timeout"
+    )
+    heartbeat_interval_s: float = _setting(
+        "KAFKA_HEARTBEAT_INTERVAL_S", 1.5, "Consumer group heartbeat interval"
+    )
+    batch_max_records: int = _setting(
+        "BATCH_MAX_RECORDS", 500, "Most records folded into Redis in one batch"
+    )
+    batch_window_ms: int = _setting(
+        "BATCH_WINDOW_MS", 20, "Longest a partial batch waits for more records"
+    )
+    max_record_bytes: int = _setting(
+        "MAX_RECORD_BYTES", 512 * 1024, "Largest accepted Kafka record (batch records included)"
+    )
+    max_event_bytes: int = _setting(
+        "MAX_EVENT_BYTES", 32 * 1024, "Largest accepted single-event record"
+    )
+    max_future_s: float = _setting(
+        "MAX_FUTURE_S", 86_400.0, "How far ahead of the wall clock an event time may be"
+    )
+    dedupe_ttl_s: int = _setting(
+        "DEDUPE_TTL_S", 7 * 86_400, "How long a processed messageId is remembered per person"
+    )
+    dedupe_max_ids: int = _setting(
+        "DEDUPE_MAX_IDS", 2_000, "Most messageIds remembered per person (newest kept)"
+    )
+    redis_retry_max_s: float = _setting(
+        "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
+    )
+    log_level: str = _setting("LOG_LEVEL", "info", "Worker log level")
+    topics: TopicNames = field(default_factory=TopicNames)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.metadata.get("env")
+            if name is None or name not in source:
+                continue
+            values[f.name] = _convert(name, source[name], type(f.default))
+        topic_overrides = {
+            attr: source[var].strip() for var, attr in TOPIC_ENV_VARS.items() if var in source
+        }
+        for var, attr in TOPIC_ENV_VARS.items():
+            if attr in topic_overrides and not topic_overrides[attr]:
+                raise ConfigError(f"{var} must not be empty")
+        values["topics"] = TopicNames(**topic_overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        positive = {
+            "TOPIC_PARTITIONS": self.topic_partitions,
+            "TOPIC_REPLICATION": self.topic_replication,
+            "BATCH_MAX_RECORDS": self.batch_max_records,
+            "MAX_RECORD_BYTES": self.max_record_bytes,
+            "MAX_EVENT_BYTES": self.max_event_bytes,
+            "DEDUPE_MAX_IDS": self.dedupe_max_ids,
+            "DEDUPE_TTL_S": self.dedupe_ttl_s,
+            "KAFKA_FETCH_MAX_WAIT_MS": self.fetch_max_wait_ms,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ConfigError(f"{name} must be positive, got {value}")
+        if not 0 < self.web_port < 65536:
+            raise ConfigError(f"WEB_PORT must be a TCP port, got {self.web_port}")
+        if self.heartbeat_interval_s >= self.session_timeout_s:
+            raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
+
+    @property
+    def kafka_bootstrap(self) -> list[str]:
+        """``host:port`` entries for kafka-python clients."""
+        return [_strip_scheme(server) for server in self.kafka_broker.split(",") if server]
+
+    @property
+    def faust_broker(self) -> list[str]:
+        """The broker URLs in faust's ``kafka://`` form."""
+        return [f"kafka://{server}" for server in self.kafka_bootstrap]
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(env var, default, description) for every setting, for docs and ``--help``."""
+        rows = [
+            (f.metadata["env"], str(f.default), f.metadata["doc"])
+            for f in fields(cls)
+            if "env" in f.metadata
+        ]
+        defaults = TopicNames()
+        rows += [
+            (var, getattr(defaults, attr), f"Topic name ({attr.replace('_', '-')})")
+            for var, attr in TOPIC_ENV_VARS.items()
+        ]
+        return rows
+
+
+def _strip_scheme(server: str) -> str:
+    server = server.strip()
+    return server.split("://", 1)[1] if "://" in server else server
+
+
+def _convert(name: str, raw: str, kind: type[Any]) -> Any:
+    converters: dict[type[Any], Callable[[str], Any]] = {int: int, float: float, str: str}
+    convert = converters.get(kind, str)
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from None

@@ -1,0 +1,1 @@
+"""Domain models and the pure decision core: no Kafka, Redis or asyncio here."""

@@ -1,0 +1,131 @@
+"""The input event contract of PRODUCT.md, as typed values.
+
+Events arrive as Segment-spec JSON. The parser (:mod:`models.parsing`) turns
+them into these frozen values, so the rest of the engine never touches raw
+dictionaries or re-checks types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class CallType(StrEnum):
+    TRACK = "track"
+    IDENTIFY = "identify"
+    PAGE = "page"
+    SCREEN = "screen"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    MOBILE = "mobile"
+    STORE = "store"
+
+
+class EventKind(StrEnum):
+    """What an event means to the engine. ``OTHER`` covers custom track events."""
+
+    PAGE = "page"
+    SCREEN = "screen"
+    IDENTIFY = "identify"
+    PRODUCT_VIEWED = "Product Viewed"
+    PRODUCTS_SEARCHED = "Products Searched"
+    CONSENT_UPDATED = "Consent Updated"
+    PRODUCT_ADDED = "Product Added"
+    PRODUCT_REMOVED = "Product Removed"
+    CART_VIEWED = "Cart Viewed"
+    CHECKOUT_STARTED = "Checkout Started"
+    ORDER_COMPLETED = "Order Completed"
+    STOCK_UPDATED = "Stock Updated"
+    ERASURE_REQUESTED = "Erasure Requested"
+    OTHER = "other"
+
+
+TRACK_KINDS: dict[str, EventKind] = {
+    kind.value: kind
+    for kind in EventKind
+    if kind not in (EventKind.PAGE, EventKind.SCREEN, EventKind.IDENTIFY, EventKind.OTHER)
+}
+
+CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push", "ads")
+
+
+class IdentityKind(StrEnum):
+    USER = "user"
+    ANONYMOUS = "anon"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Whom an event is about: the key a context is stored under."""
+
+    kind: IdentityKind
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    product_id: str
+    category: str | None = None
+    name: str | None = None
+    brand: str | None = None
+    price: float | None = None
+    quantity: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    total: float
+    currency: str | None
+    store_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    store_id: str
+    product_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One valid event. ``properties`` keeps the raw fields for custom events."""
+
+    message_id: str
+    call: CallType
+    kind: EventKind
+    name: str | None
+    user_id: str | None
+    anonymous_id: str | None
+    timestamp: datetime
+    channel: Channel
+    properties: dict[str, Any] = field(default_factory=dict)
+    products: tuple[Product, ...] = ()
+    order: Order | None = None
+    stock: StockLevel | None = None
+    consent: dict[str, bool] = field(default_factory=dict)
+    query: str | None = None
+
+    @property
+    def identity(self) -> Identity | None:
+        """The key this event is stored under: ``userId`` first, else ``anonymousId``.
+
+        ``None`` for events about no person: anonymous till sales and stock updates.
+        """
+        if self.user_id is not None:
+            return Identity(IdentityKind.USER, self.user_id)
+        if self.anonymous_id is not None:
+            return Identity(IdentityKind.ANONYMOUS, self.anonymous_id)
+        return None
+
+    @property
+    def event_time_ms(self) -> int:
+        return int(self.timestamp.timestamp() * 1000)

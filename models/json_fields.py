@@ -1,0 +1,173 @@
+"""Readers for single JSON fields, each raising :class:`InvalidEvent` with a stable code.
+
+Messages name the field (``properties.products[2].price``) so a producer team
+can find its bug from the dead-letter record alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+MAX_ID_CHARS = 128
+
+
+class RejectReason(StrEnum):
+    """Stable reason codes: dashboards and replay tooling depend on these names."""
+
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    MISSING_FIELD = "missing_field"
+    BAD_TYPE = "bad_type"
+    BAD_VALUE = "bad_value"
+    BAD_TIMESTAMP = "bad_timestamp"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_LARGE = "too_large"
+    MISSING_IDENTITY = "missing_identity"
+    PROCESSING_ERROR = "processing_error"
+
+
+class InvalidEvent(ValueError):
+    def __init__(self, reason: RejectReason, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def required_str(obj: dict[str, Any], key: str, label: str | None = None) -> str:
+    label = label or key
+    if key not in obj or obj[key] is None:
+        raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
+    value = obj[key]
+    if not isinstance(value, str):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
+        )
+    if not value.strip():
+        raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is empty")
+    return value
+
+
+def optional_id(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{key} is a {json_type(value)}, expected a string"
+        )
+    if len(value) > MAX_ID_CHARS:
+        raise InvalidEvent(RejectReason.BAD_VALUE, f"{key} is longer than {MAX_ID_CHARS}")
+    return value
+
+
+def code(obj: dict[str, Any], key: str, label: str) -> str:
+    """An identifier such as a product, order or store id: numbers are accepted as text."""
+    value = obj.get(key)
+    if value is None or value == "":
+        raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
+        )
+    return str(value)
+
+
+def optional_object(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{key} is a {json_type(value)}, expected an object"
+        )
+    return value
+
+
+def enum_value(enum: type[E], value: str, label: str) -> E:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidEvent(
+            RejectReason.BAD_VALUE, f"{label} is {value!r}, expected one of {allowed}"
+        ) from None
+
+
+def event_time(value: Any, now: datetime, max_future: timedelta) -> datetime:
+    if value is None:
+        raise InvalidEvent(RejectReason.MISSING_FIELD, "timestamp is required")
+    if not isinstance(value, str):
+        raise InvalidEvent(
+            RejectReason.BAD_TIMESTAMP, f"timestamp is a {json_type(value)}, expected ISO-8601"
+        )
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidEvent(
+            RejectReason.BAD_TIMESTAMP, f"timestamp {value[:40]!r} is not ISO-8601"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidEvent(RejectReason.BAD_TIMESTAMP, "timestamp has no time zone")
+    parsed = parsed.astimezone(UTC)
+    if parsed - now > max_future:
+        raise InvalidEvent(
+            RejectReason.FUTURE_TIMESTAMP,
+            f"timestamp {parsed.isoformat()} is more than {max_future} ahead of {now.isoformat()}",
+        )
+    return parsed
+
+
+def number(obj: dict[str, Any], key: str, label: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a number"
+        )
+    if value < 0:
+        raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is negative")
+    return float(value)
+
+
+def integer(obj: dict[str, Any], key: str, label: str, default: int | None, minimum: int) -> int:
+    value = obj.get(key, default)
+    if value is None:
+        raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected an integer"
+        )
+    if value < minimum:
+        raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is {value}, the minimum is {minimum}")
+    return value
+
+
+def optional_text(obj: dict[str, Any], key: str, label: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent(
+            RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
+        )
+    return value
