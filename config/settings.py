@@ -32,6 +32,17 @@ class TopicNames:
     cross_sell: str = "triggers.cross-sell"
     suppressed: str = "triggers.suppressed"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TopicNames:
+        overrides = {}
+        for var, attr in TOPIC_ENV_VARS.items():
+            if var in env:
+                name = env[var].strip()
+                if not name:
+                    raise ConfigError(f"{var} must not be empty")
+                overrides[attr] = name
+        return cls(**overrides)
+
     @property
     def inputs(self) -> tuple[str, ...]:
         return (self.clickstream, self.basket, self.store_checkouts, self.inventory)
@@ -134,13 +145,7 @@ class Settings:
             if name is None or name not in source:
                 continue
             values[f.name] = _convert(name, source[name], type(f.default))
-        topic_overrides = {
-            attr: source[var].strip() for var, attr in TOPIC_ENV_VARS.items() if var in source
-        }
-        for var, attr in TOPIC_ENV_VARS.items():
-            if attr in topic_overrides and not topic_overrides[attr]:
-                raise ConfigError(f"{var} must not be empty")
-        values["topics"] = TopicNames(**topic_overrides)
+        values["topics"] = TopicNames.from_env(source)
         settings = cls(**values)
         settings.validate()
         return settings

@@ -1,0 +1,1 @@
+"""Demo traffic: a product catalogue and seeded customer journeys."""
