@@ -127,7 +127,12 @@ def event_time(value: Any, now: datetime, max_future: timedelta) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         raise InvalidEvent(RejectReason.BAD_TIMESTAMP, "timestamp has no time zone")
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidEvent(
+            RejectReason.BAD_TIMESTAMP, f"timestamp {value[:40]!r} is out of range"
+        ) from None
     if parsed - now > max_future:
         raise InvalidEvent(
             RejectReason.FUTURE_TIMESTAMP,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
+from faust import Stream
 from faust.types import EventT, StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -93,7 +94,9 @@ def _add_ingest_agent(
     window_s = settings.batch_window_ms / 1000
 
     async def ingest(stream: StreamT[Any]) -> AsyncIterator[None]:
-        async for batch in stream.take_events(settings.batch_max_records, within=window_s):
+        async for batch in cast(Stream[Any], stream).take_events(
+            settings.batch_max_records, within=window_s
+        ):
             await pipeline.process([_input_record(event) for event in batch])
             yield None
 

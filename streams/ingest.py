@@ -24,7 +24,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from models.deadletter import SourcePosition, deadletter_record
 from models.events import Event
-from models.parsing import EventParser, Rejection, RejectReason
+from models.json_fields import RejectReason
+from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
 from streams.store import ApplyResult, RedisContextStore
 

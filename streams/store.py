@@ -88,7 +88,7 @@ class RedisContextStore:
         return bool(await self._redis.ping())
 
     async def get(self, identity: Identity) -> CustomerContext | None:
-        raw = await self._redis.hget(context_key(identity), "doc")
+        raw: bytes | None = await self._redis.hget(context_key(identity), "doc")  # type: ignore[assignment]
         return None if raw is None else CustomerContext.from_json(raw)
 
     async def apply(self, events: list[Event]) -> ApplyResult:
