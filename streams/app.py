@@ -97,7 +97,7 @@ def _add_ingest_agent(
         async for batch in cast(Stream[Any], stream).take_events(
             settings.batch_max_records, within=window_s
         ):
-            await pipeline.process([_input_record(event) for event in batch])
+            await pipeline.process_until_done([_input_record(event) for event in batch])
             yield None
 
     app.agent(topic, name=f"ingest-{topic_name}")(ingest)

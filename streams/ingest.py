@@ -27,7 +27,7 @@ from models.events import Event
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
-from streams.store import ApplyResult, RedisContextStore
+from streams.store import ApplyResult, ContextStore
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class IngestPipeline:
     def __init__(
         self,
         parser: EventParser,
-        store: RedisContextStore,
+        store: ContextStore,
         metrics: Metrics,
         send_deadletter: DeadLetterSink,
         *,
@@ -84,6 +84,26 @@ class IngestPipeline:
         self._send_deadletter = send_deadletter
         self._clock = clock
         self._redis_retry_max_s = redis_retry_max_s
+
+    async def process_until_done(self, records: Sequence[InputRecord]) -> BatchReport:
+        """Process a batch, retrying it whole until it succeeds.
+
+        faust acks a ``take_events`` batch even when the agent raises, so an
+        exception escaping here would lose the batch. Retrying is safe: the
+        store skips messageIds it has already applied. What can fail here is
+        infrastructure (the dead-letter producer, say), never the input.
+        """
+        delay = 0.1
+        while True:
+            try:
+                return await self.process(records)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._metrics.batch_retries.inc()
+                log.exception("batch of %d records failed; retrying in %.1fs", len(records), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._redis_retry_max_s)
 
     async def process(self, records: Sequence[InputRecord]) -> BatchReport:
         started = time.perf_counter()

@@ -74,6 +74,11 @@ class Metrics:
             "Redis calls that failed and were retried",
             registry=r,
         )
+        self.batch_retries = Counter(
+            f"{PREFIX}_batch_retries_total",
+            "Batches retried whole after an infrastructure error (nothing was acked)",
+            registry=r,
+        )
         self.cas_retries = Counter(
             f"{PREFIX}_context_cas_retries_total",
             "Context writes retried because another writer changed the context first",

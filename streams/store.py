@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -67,6 +67,10 @@ class ApplyResult:
     failed: list[tuple[Event, Exception]] = field(default_factory=list)
     contexts_written: int = 0
     cas_retries: int = 0
+
+
+class ContextStore(Protocol):
+    async def apply(self, events: list[Event]) -> ApplyResult: ...
 
 
 class RedisContextStore:
