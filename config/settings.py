@@ -6,6 +6,7 @@ process starts, so tests can build their own settings freely.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -160,10 +161,20 @@ class Settings:
             "DEDUPE_MAX_IDS": self.dedupe_max_ids,
             "DEDUPE_TTL_S": self.dedupe_ttl_s,
             "KAFKA_FETCH_MAX_WAIT_MS": self.fetch_max_wait_ms,
+            "KAFKA_SESSION_TIMEOUT_S": self.session_timeout_s,
+            "KAFKA_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
+            "MAX_FUTURE_S": self.max_future_s,
+            "REDIS_RETRY_MAX_S": self.redis_retry_max_s,
         }
         for name, value in positive.items():
-            if value <= 0:
-                raise ConfigError(f"{name} must be positive, got {value}")
+            if not (value > 0 and math.isfinite(value)):
+                raise ConfigError(f"{name} must be positive and finite, got {value}")
+        if self.batch_window_ms < 0:
+            raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")
+        if not self.kafka_bootstrap:
+            raise ConfigError("KAFKA_BROKER names no server")
+        if len(set(self.topics.all)) != len(self.topics.all):
+            raise ConfigError(f"topic names must be distinct, got {self.topics.all}")
         if not 0 < self.web_port < 65536:
             raise ConfigError(f"WEB_PORT must be a TCP port, got {self.web_port}")
         if self.heartbeat_interval_s >= self.session_timeout_s:
@@ -172,7 +183,8 @@ class Settings:
     @property
     def kafka_bootstrap(self) -> list[str]:
         """``host:port`` entries for kafka-python clients."""
-        return [_strip_scheme(server) for server in self.kafka_broker.split(",") if server]
+        servers = (_strip_scheme(server) for server in self.kafka_broker.split(","))
+        return [server for server in servers if server]
 
     @property
     def faust_broker(self) -> list[str]:

@@ -8,7 +8,7 @@ dictionaries or re-checks types.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,8 @@ TRACK_KINDS: dict[str, EventKind] = {
     for kind in EventKind
     if kind not in (EventKind.PAGE, EventKind.SCREEN, EventKind.IDENTIFY, EventKind.OTHER)
 }
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push", "ads")
 
@@ -128,4 +130,4 @@ class Event:
 
     @property
     def event_time_ms(self) -> int:
-        return int(self.timestamp.timestamp() * 1000)
+        return (self.timestamp - _EPOCH) // timedelta(milliseconds=1)

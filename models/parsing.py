@@ -263,8 +263,8 @@ def _order(properties: dict[str, Any], products: tuple[Product, ...], channel: C
         total = round(sum((p.price or 0.0) * p.quantity for p in products), 2)
     store_id = (
         code(properties, "store_id", "properties.store_id")
-        if channel is Channel.STORE
-        else optional_text(properties, "store_id", "properties.store_id")
+        if channel is Channel.STORE or properties.get("store_id") is not None
+        else None
     )
     currency = optional_text(properties, "currency", "properties.currency")
     return Order(order_id=order_id, total=total, currency=currency, store_id=store_id)

@@ -1,0 +1,191 @@
+"""``make bench``: throughput, latency percentiles and memory, printed as numbers.
+
+1. core:     parse + fold of generated records in one process (no I/O).
+2. pipeline: a real worker on an embedded broker and Redis (or TEST_KAFKA_BROKER /
+             TEST_REDIS_URL): a backlog of generated records drained as fast as the
+             worker can, then single probe events timed from produce to visible in Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import redis
+from kafka import KafkaProducer
+
+from models.context import CustomerContext, fold_new_events
+from models.events import Identity, IdentityKind
+from models.parsing import EventParser
+from streams.demo.journeys import GeneratorOptions, generate
+from streams.services import EmbeddedStack
+from streams.store import context_key
+from tests.integration.harness import Services, WorkerProcess, wait_until
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return (
+        f"p50 {pick(0.50) * 1000:.1f} ms  p95 {pick(0.95) * 1000:.1f} ms  "
+        f"p99 {pick(0.99) * 1000:.1f} ms  max {ordered[-1] * 1000:.1f} ms"
+    )
+
+
+def bench_core(customers: int) -> None:
+    records = [
+        r for r in generate(GeneratorOptions(customers=customers, bad_share=0.01)) if r.topic
+    ]
+    parser = EventParser(max_future=timedelta(days=1))
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    contexts: dict[Identity, CustomerContext] = {}
+    events = 0
+    for record in records:
+        parsed = parser.parse_record(record.value, now)
+        for event in parsed.events:
+            events += 1
+            identity = event.identity
+            if identity is None:
+                continue
+            outcome = fold_new_events(contexts.get(identity, CustomerContext()), [event], set())
+            contexts[identity] = outcome.context
+    elapsed = time.perf_counter() - started
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"core      {len(records):,} records, {events:,} events in {elapsed:.2f}s: "
+        f"{events / elapsed:,.0f} events/s ({elapsed / events * 1e6:.1f} us/event), "
+        f"process peak RSS {peak_rss:.0f} MiB with {len(contexts):,} contexts in memory"
+    )
+
+
+def _rss_mib(pid: int) -> tuple[float, float]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    values = {
+        line.split(":")[0]: int(line.split()[1]) / 1024
+        for line in status.splitlines()
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: int) -> None:
+    worker = WorkerProcess(services, log_dir, partitions=4)
+    worker.create_topics()
+    try:
+        backlog = [
+            (r.topic, r.key, r.value)
+            for r in generate(
+                GeneratorOptions(
+                    customers=customers,
+                    bad_share=0.01,
+                    batch_share=0.3,
+                    topics=worker.topics,
+                )
+            )
+        ]
+        producer = KafkaProducer(
+            bootstrap_servers=services.kafka_broker,
+            linger_ms=20,
+            batch_size=256 * 1024,
+            max_request_size=2 << 20,
+        )
+        for topic, key, value in backlog:
+            producer.send(topic, key=key, value=value)
+        producer.flush()
+        # The backlog is in Kafka before the worker starts: time how fast one worker drains it,
+        # from its first consumed record (group join and start-up are not throughput).
+        worker.start()
+        wait_until(
+            lambda: worker.metric_sum("omni_records_consumed_total") > 0,
+            timeout_s=60,
+            interval_s=0.01,
+            what="first record consumed",
+        )
+        started = time.perf_counter()
+        wait_until(
+            lambda: worker.metric_sum("omni_records_consumed_total") >= len(backlog),
+            timeout_s=600,
+            interval_s=0.2,
+            what="backlog drained",
+        )
+        elapsed = time.perf_counter() - started
+        events = worker.metric_sum("omni_events_consumed_total")
+        dead = worker.metric_sum("omni_deadletters_total")
+        print(
+            f"pipeline  {len(backlog):,} records ({events:,.0f} valid events, {dead:,.0f} dead "
+            f"letters) drained by 1 worker in {elapsed:.1f}s: {len(backlog) / elapsed:,.0f} "
+            f"records/s, {events / elapsed:,.0f} events/s"
+        )
+
+        client = redis.Redis.from_url(services.redis_url)
+        latencies = []
+        user = f"probe-{uuid.uuid4().hex[:8]}"
+        key = context_key(Identity(IdentityKind.USER, user))
+        for n in range(probes):
+            event = {
+                "messageId": str(uuid.uuid4()),
+                "type": "track",
+                "event": "Product Viewed",
+                "userId": user,
+                "timestamp": datetime.now(UTC).isoformat(),
+                "context": {"channel": "web"},
+                "properties": {"product_id": "p"},
+            }
+            sent = time.perf_counter()
+            producer.send(worker.topics.clickstream, key=user.encode(), value=orjson.dumps(event))
+            producer.flush()
+            while True:
+                doc = client.hget(key, "doc")
+                if doc is not None and orjson.loads(doc)["events_total"] == n + 1:
+                    break
+                time.sleep(0.0005)
+            latencies.append(time.perf_counter() - sent)
+        producer.close()
+        print(f"latency   produce -> context in Redis, {probes} probes: {_percentiles(latencies)}")
+
+        rss, peak = _rss_mib(worker.process.pid) if worker.process else (0.0, 0.0)
+        info = client.info("memory")
+        contexts = sum(1 for _ in client.scan_iter("ctx:*", count=1000))
+        print(
+            f"memory    worker RSS {rss:.0f} MiB (peak {peak:.0f} MiB); Redis used "
+            f"{info['used_memory'] / 2**20:.1f} MiB for {contexts:,} contexts "
+            f"({info['used_memory'] / max(contexts, 1):,.0f} B/context incl. dedupe sets)"
+        )
+    finally:
+        worker.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
+    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--probes", type=int, default=200)
+    args = parser.parse_args()
+    bench_core(args.customers)
+    log_dir = Path(tempfile.mkdtemp(prefix="omni-bench-"))
+    broker, redis_url = os.environ.get("TEST_KAFKA_BROKER"), os.environ.get("TEST_REDIS_URL")
+    if broker and redis_url:
+        bench_pipeline(Services(broker, redis_url), log_dir, args.customers, args.probes)
+        return 0
+    stack = EmbeddedStack(log_dir / "services").start()
+    try:
+        bench_pipeline(
+            Services(stack.kafka_broker, stack.redis_url), log_dir, args.customers, args.probes
+        )
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
