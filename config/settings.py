@@ -131,6 +131,25 @@ class Settings:
     dedupe_max_ids: int = _setting(
         "DEDUPE_MAX_IDS", 2_000, "Most messageIds remembered per person (newest kept)"
     )
+    anonymous_ttl_s: int = _setting(
+        "ANONYMOUS_TTL_S",
+        30 * 86_400,
+        "Lifetime of an anonymous visitor's context after its last event, if never identified",
+    )
+    affinity_half_life_days: float = _setting(
+        "AFFINITY_HALF_LIFE_DAYS", 14.0, "Half-life of category affinity scores"
+    )
+    loyal_orders: int = _setting(
+        "LIFECYCLE_LOYAL_ORDERS", 5, "Orders from which a customer counts as loyal"
+    )
+    at_risk_days: float = _setting(
+        "LIFECYCLE_AT_RISK_DAYS",
+        60.0,
+        "Days since the last order after which a customer is at risk",
+    )
+    lapsed_days: float = _setting(
+        "LIFECYCLE_LAPSED_DAYS", 90.0, "Days since the last order after which a customer has lapsed"
+    )
     redis_retry_max_s: float = _setting(
         "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
     )
@@ -165,12 +184,19 @@ class Settings:
             "KAFKA_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
             "MAX_FUTURE_S": self.max_future_s,
             "REDIS_RETRY_MAX_S": self.redis_retry_max_s,
+            "ANONYMOUS_TTL_S": self.anonymous_ttl_s,
+            "AFFINITY_HALF_LIFE_DAYS": self.affinity_half_life_days,
+            "LIFECYCLE_LOYAL_ORDERS": self.loyal_orders,
+            "LIFECYCLE_AT_RISK_DAYS": self.at_risk_days,
+            "LIFECYCLE_LAPSED_DAYS": self.lapsed_days,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be positive and finite, got {value}")
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")
+        if self.at_risk_days >= self.lapsed_days:
+            raise ConfigError("LIFECYCLE_AT_RISK_DAYS must be below LIFECYCLE_LAPSED_DAYS")
         if not self.kafka_bootstrap:
             raise ConfigError("KAFKA_BROKER names no server")
         if len(set(self.topics.all)) != len(self.topics.all):

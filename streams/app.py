@@ -20,9 +20,11 @@ from prometheus_client import generate_latest
 from redis.asyncio import Redis
 
 from config import Settings
+from models.context import ContextLimits, LifecycleThresholds
 from models.parsing import EventParser
 from streams.ingest import IngestPipeline, InputRecord
 from streams.metrics import Metrics
+from streams.privacy import erase
 from streams.store import RedisContextStore
 from streams.transport import App
 
@@ -54,6 +56,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         redis,
         dedupe_ttl_s=settings.dedupe_ttl_s,
         dedupe_max_ids=settings.dedupe_max_ids,
+        anonymous_ttl_s=settings.anonymous_ttl_s,
+        limits=ContextLimits(affinity_half_life_days=settings.affinity_half_life_days),
+        thresholds=LifecycleThresholds(
+            loyal_orders=settings.loyal_orders,
+            at_risk_days=settings.at_risk_days,
+            lapsed_days=settings.lapsed_days,
+        ),
     )
     deadletter_topic = app.topic(
         settings.topics.deadletter, key_serializer="raw", value_serializer="raw"
@@ -73,6 +82,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         metrics,
         send_deadletter,
         redis_retry_max_s=settings.redis_retry_max_s,
+        erase=lambda identity: erase(store, identity),
     )
 
     for topic_name in settings.topics.inputs:

@@ -23,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from models.deadletter import SourcePosition, deadletter_record
-from models.events import Event
+from models.events import Event, EventKind, Identity
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
@@ -32,6 +32,7 @@ from streams.store import ApplyResult, ContextStore
 log = logging.getLogger(__name__)
 
 DeadLetterSink = Callable[[bytes | None, bytes], Awaitable[None]]
+Eraser = Callable[[Identity], Awaitable[bool]]
 Clock = Callable[[], datetime]
 
 
@@ -77,7 +78,9 @@ class IngestPipeline:
         *,
         clock: Clock = _utcnow,
         redis_retry_max_s: float = 5.0,
+        erase: Eraser | None = None,
     ) -> None:
+        self._erase = erase
         self._parser = parser
         self._store = store
         self._metrics = metrics
@@ -124,6 +127,7 @@ class IngestPipeline:
             if event.identity is None:
                 self._metrics.events_personless.labels(event.kind.value).inc()
         result = await self._apply(events)
+        await self._honour_erasures(result.applied)
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
             rejected.append(_processing_error(origins[id(event)], exc))
@@ -133,6 +137,7 @@ class IngestPipeline:
         self._metrics.events_duplicate.inc(result.duplicates)
         self._metrics.contexts_written.inc(result.contexts_written)
         self._metrics.cas_retries.inc(result.cas_retries)
+        self._metrics.identity_merges.inc(result.merges)
         self._metrics.batch_size.observe(len(records))
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         return BatchReport(
@@ -179,6 +184,19 @@ class IngestPipeline:
                 result = ApplyResult()
                 result.failed.extend((event, exc) for event in events)
                 return result
+
+    async def _honour_erasures(self, applied: list[Event]) -> None:
+        """``Erasure Requested`` removes the person once the batch is written.
+
+        Running it after the batch means events of the same batch cannot bring
+        the person back; events published later start a new, empty context.
+        """
+        if self._erase is None:
+            return
+        for event in applied:
+            if event.kind is EventKind.ERASURE_REQUESTED and event.identity is not None:
+                await self._erase(event.identity)
+                self._metrics.erasures.inc()
 
     async def _deadletter(
         self, rejected: list[tuple[Rejection, InputRecord]], now: datetime

@@ -87,4 +87,12 @@ class Metrics:
         self.contexts_written = Counter(
             f"{PREFIX}_contexts_written_total", "Context documents written", registry=r
         )
+        self.erasures = Counter(
+            f"{PREFIX}_erasures_total", "People erased on request (event or API)", registry=r
+        )
+        self.identity_merges = Counter(
+            f"{PREFIX}_identity_merges_total",
+            "Anonymous contexts merged into a customer's on identify",
+            registry=r,
+        )
         self.up = Gauge(f"{PREFIX}_worker_up", "1 while the worker processes records", registry=r)

@@ -1,63 +1,44 @@
-"""Redis-backed customer context store.
+"""Redis-backed customer context store with identity stitching.
 
-Layout, hash-tagged per person so one person's keys share a Redis Cluster slot:
+One person's events can arrive under different keys, and so on different
+partitions and workers: ``anonymousId`` before ``identify``, ``userId`` after.
+Rather than repartitioning (a faust ``group_by`` hop costs ~5x throughput),
+identity is resolved here, in Redis:
 
-- ``ctx:{tag}``  hash: ``doc`` (context JSON) and ``v`` (version for compare-and-set)
-- ``seen:{tag}`` sorted set: processed messageIds scored by event time, capped and expiring
+- an event with a ``userId`` belongs to that customer;
+- an event with only an ``anonymousId`` belongs to the customer the visitor was
+  identified as (``moved_to`` on the anonymous context), else to the visitor;
+- ``identify`` freezes the visitor's context, merges it into the customer's
+  (idempotently: the customer remembers which visitors it absorbed), then
+  drops the visitor's data, keeping only the alias.
 
-``tag`` is a hash of the identity, so key names never carry a customer id.
+Every write is a compare-and-set on the context's version, so concurrent
+workers never lose an update; a write to a context that moved is refused and
+the events are re-resolved. Folding itself is pure (``models.context``).
 
-A batch costs two round trips whatever its size: one pipelined read of every
-person's context and seen ids, then one pipelined compare-and-set script per
-changed person. A person whose version moved meanwhile (another worker) is
-re-read and re-folded.
+A batch costs three round trips (resolve aliases, read, write), plus two when
+it contains ``identify`` events (freeze, clean up), whatever its size.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from models.context import CustomerContext, fold_new_events
-from models.events import Event, Identity, IdentityKind
+from models.context import (
+    ContextLimits,
+    CustomerContext,
+    LifecycleThresholds,
+    fold_new_events,
+    merge,
+)
+from models.events import Event, EventKind, Identity, IdentityKind
+from streams.redis_keys import COMPARE_AND_SET, FREEZE, context_key, links_key, seen_key, text
 
 MAX_CAS_ATTEMPTS = 20
-
-# KEYS: ctx, seen. ARGV: expected version ('' if none), doc, ctx ttl (0 = keep),
-# dedupe ttl, dedupe cap, then messageId/score pairs.
-_COMPARE_AND_SET = """
-local current = redis.call('HGET', KEYS[1], 'v')
-if (current or '') ~= ARGV[1] then return 0 end
-local version = (tonumber(current) or 0) + 1
-redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'v', version)
-if tonumber(ARGV[3]) > 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-else
-  redis.call('PERSIST', KEYS[1])
-end
-for i = 6, #ARGV, 2 do
-  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
-end
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return version
-"""
-
-
-def identity_tag(identity: Identity) -> str:
-    return hashlib.blake2b(str(identity).encode(), digest_size=12).hexdigest()
-
-
-def context_key(identity: Identity) -> str:
-    return f"ctx:{{{identity_tag(identity)}}}"
-
-
-def seen_key(identity: Identity) -> str:
-    return f"seen:{{{identity_tag(identity)}}}"
 
 
 @dataclass
@@ -67,10 +48,28 @@ class ApplyResult:
     failed: list[tuple[Event, Exception]] = field(default_factory=list)
     contexts_written: int = 0
     cas_retries: int = 0
+    merges: int = 0
 
 
 class ContextStore(Protocol):
     async def apply(self, events: list[Event]) -> ApplyResult: ...
+
+
+@dataclass(frozen=True)
+class _Absorbed:
+    """A frozen anonymous context about to be merged into a customer's."""
+
+    anonymous_id: str
+    context: CustomerContext | None
+    seen: list[tuple[str, int]]
+
+
+def _user(user_id: str) -> Identity:
+    return Identity(IdentityKind.USER, user_id)
+
+
+def _anonymous(anonymous_id: str) -> Identity:
+    return Identity(IdentityKind.ANONYMOUS, anonymous_id)
 
 
 class RedisContextStore:
@@ -81,87 +80,181 @@ class RedisContextStore:
         dedupe_ttl_s: int,
         dedupe_max_ids: int,
         anonymous_ttl_s: int = 30 * 86_400,
+        limits: ContextLimits | None = None,
+        thresholds: LifecycleThresholds | None = None,
     ) -> None:
         self._redis = redis
         self._dedupe_ttl_s = dedupe_ttl_s
         self._dedupe_max_ids = dedupe_max_ids
         self._anonymous_ttl_s = anonymous_ttl_s
-        self._compare_and_set = redis.register_script(_COMPARE_AND_SET)
+        self.limits = limits or ContextLimits()
+        self.thresholds = thresholds or LifecycleThresholds()
+        self._compare_and_set = redis.register_script(COMPARE_AND_SET)
+        self._freeze = redis.register_script(FREEZE)
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
 
+    async def resolve(self, identity: Identity) -> Identity:
+        """The identity whose context holds this person's data."""
+        if identity.kind is IdentityKind.USER:
+            return identity
+        moved_to = await self._redis.hget(context_key(identity), "moved_to")
+        return identity if moved_to is None else _user(text(moved_to))
+
     async def get(self, identity: Identity) -> CustomerContext | None:
-        raw: bytes | None = await self._redis.hget(context_key(identity), "doc")  # type: ignore[assignment]
+        resolved = await self.resolve(identity)
+        raw = await self._redis.hget(context_key(resolved), "doc")
         return None if raw is None else CustomerContext.from_json(raw)
 
     async def apply(self, events: list[Event]) -> ApplyResult:
         """Fold events into their people's contexts, each messageId at most once."""
-        pending: dict[Identity, list[Event]] = defaultdict(list)
-        for event in events:
-            identity = event.identity
-            if identity is not None:
-                pending[identity].append(event)
+        pending = [event for event in events if event.identity is not None]
         result = ApplyResult()
         for _attempt in range(MAX_CAS_ATTEMPTS):
             if not pending:
                 return result
             pending = await self._apply_once(pending, result)
-            result.cas_retries += len(pending)
-        raise RuntimeError(f"{len(pending)} contexts kept changing under us; giving up this batch")
+            result.cas_retries += len({_owner_hint(e) for e in pending})
+        raise RuntimeError(f"{len(pending)} events kept racing other writers; giving up this batch")
 
-    async def _apply_once(
-        self, pending: dict[Identity, list[Event]], result: ApplyResult
-    ) -> dict[Identity, list[Event]]:
-        people = list(pending)
+    async def _apply_once(self, events: list[Event], result: ApplyResult) -> list[Event]:
+        aliases = await self._aliases(events)
+        by_owner: dict[Identity, list[Event]] = defaultdict(list)
+        for event in events:
+            by_owner[_owner(event, aliases)].append(event)
+        absorbed = await self._freeze_identified(events)
+
+        owners = list(by_owner)
         reads = self._redis.pipeline(transaction=False)
-        for identity in people:
-            reads.hmget(context_key(identity), "doc", "v")
-            reads.zmscore(seen_key(identity), [e.message_id for e in pending[identity]])
+        for owner in owners:
+            reads.hmget(context_key(owner), "doc", "v")
+            reads.zmscore(seen_key(owner), [e.message_id for e in by_owner[owner]])
         replies: list[Any] = await reads.execute()
 
         writes = self._redis.pipeline(transaction=False)
-        written: list[tuple[Identity, list[Event], int, list[tuple[Event, Exception]]]] = []
-        for index, identity in enumerate(people):
+        cleanup = self._redis.pipeline(transaction=False)
+        written: list[tuple[Identity, Any, list[_Absorbed]]] = []
+        for index, owner in enumerate(owners):
             (doc, version), scores = replies[2 * index], replies[2 * index + 1]
-            batch = pending[identity]
-            already_seen = {e.message_id for e, s in zip(batch, scores, strict=True) if s}
+            batch = by_owner[owner]
             context = CustomerContext() if doc is None else CustomerContext.from_json(doc)
-            outcome = fold_new_events(context, batch, already_seen)
-            if not outcome.applied:
+            already_seen = {e.message_id for e, s in zip(batch, scores, strict=True) if s}
+            merged: list[_Absorbed] = []
+            for visitor in absorbed.get(owner, []):
+                already_seen |= {message_id for message_id, _score in visitor.seen}
+                if visitor.context is None:
+                    continue
+                if visitor.anonymous_id in context.merged_anonymous_ids:
+                    _clean_up(cleanup, visitor)  # merged before a crash, not yet cleaned
+                    continue
+                context = merge(context, visitor.context, visitor.anonymous_id, self.limits)
+                merged.append(visitor)
+            outcome = fold_new_events(context, batch, already_seen, self.limits)
+            if not outcome.applied and not merged:
                 result.duplicates += outcome.duplicates
                 result.failed.extend(outcome.failed)
                 continue
             pairs: list[str | int] = []
             for event in outcome.applied:
                 pairs += [event.message_id, event.event_time_ms]
-            ttl = self._anonymous_ttl_s if identity.kind is IdentityKind.ANONYMOUS else 0
+            for visitor in merged:
+                for message_id, score in visitor.seen:
+                    pairs += [message_id, score]
+            ttl = self._anonymous_ttl_s if owner.kind is IdentityKind.ANONYMOUS else 0
             await self._compare_and_set(
-                keys=[context_key(identity), seen_key(identity)],
+                keys=[context_key(owner), seen_key(owner), links_key(owner)],
                 args=[
                     b"" if version is None else version,
                     outcome.context.to_json(),
                     ttl,
                     self._dedupe_ttl_s,
                     self._dedupe_max_ids,
+                    len(merged),
+                    *(visitor.anonymous_id for visitor in merged),
                     *pairs,
                 ],
                 client=writes,
             )
-            written.append(
-                (identity, list(outcome.applied), outcome.duplicates, list(outcome.failed))
-            )
+            written.append((owner, outcome, merged))
         versions: list[Any] = await writes.execute() if written else []
 
-        conflicts: dict[Identity, list[Event]] = {}
-        for (identity, applied, duplicates, failed), new_version in zip(
-            written, versions, strict=True
-        ):
-            if not new_version:
-                conflicts[identity] = pending[identity]
+        retry: list[Event] = []
+        for (owner, outcome, merged), new_version in zip(written, versions, strict=True):
+            if int(new_version) <= 0:
+                retry += by_owner[owner]
                 continue
-            result.applied.extend(applied)
-            result.duplicates += duplicates
-            result.failed.extend(failed)
+            result.applied.extend(outcome.applied)
+            result.duplicates += outcome.duplicates
+            result.failed.extend(outcome.failed)
             result.contexts_written += 1
-        return conflicts
+            result.merges += len(merged)
+            for visitor in merged:
+                _clean_up(cleanup, visitor)
+        if len(cleanup):
+            await cleanup.execute()
+        return retry
+
+    async def _aliases(self, events: list[Event]) -> dict[str, str]:
+        """anonymousId -> userId for the visitors of this batch who were identified."""
+        visitors = sorted({e.anonymous_id for e in events if e.user_id is None and e.anonymous_id})
+        if not visitors:
+            return {}
+        reads = self._redis.pipeline(transaction=False)
+        for visitor in visitors:
+            reads.hget(context_key(_anonymous(visitor)), "moved_to")
+        moved: list[bytes | None] = await reads.execute()
+        return {v: m.decode() for v, m in zip(visitors, moved, strict=True) if m is not None}
+
+    async def _freeze_identified(self, events: list[Event]) -> dict[Identity, list[_Absorbed]]:
+        """Freeze the visitors named by ``identify`` events; returns them per customer."""
+        links = sorted(
+            {
+                (e.user_id, e.anonymous_id)
+                for e in events
+                if e.kind is EventKind.IDENTIFY and e.user_id and e.anonymous_id
+            }
+        )
+        if not links:
+            return {}
+        freezes = self._redis.pipeline(transaction=False)
+        for user_id, anonymous_id in links:
+            visitor = _anonymous(anonymous_id)
+            await self._freeze(
+                keys=[context_key(visitor), seen_key(visitor)], args=[user_id], client=freezes
+            )
+        replies: list[Any] = await freezes.execute()
+        absorbed: dict[Identity, list[_Absorbed]] = defaultdict(list)
+        for (user_id, anonymous_id), (moved_to, doc, flat_seen) in zip(links, replies, strict=True):
+            if moved_to.decode() != user_id:
+                continue  # the device was identified as someone else first; it stays theirs
+            seen = [
+                (flat_seen[i].decode(), int(float(flat_seen[i + 1])))
+                for i in range(0, len(flat_seen), 2)
+            ]
+            context = CustomerContext.from_json(doc) if doc else None
+            absorbed[_user(user_id)].append(_Absorbed(anonymous_id, context, seen))
+        return absorbed
+
+
+def _owner(event: Event, aliases: dict[str, str]) -> Identity:
+    if event.user_id is not None:
+        return _user(event.user_id)
+    assert event.anonymous_id is not None
+    alias = aliases.get(event.anonymous_id)
+    return _user(alias) if alias else _anonymous(event.anonymous_id)
+
+
+def _clean_up(pipeline: Any, visitor: _Absorbed) -> None:
+    """Drop a merged visitor's data; its ``moved_to`` alias stays."""
+    identity = _anonymous(visitor.anonymous_id)
+    pipeline.hdel(context_key(identity), "doc", "v")
+    pipeline.delete(seen_key(identity))
+
+
+def _owner_hint(event: Event) -> str:
+    return event.user_id or event.anonymous_id or ""

@@ -25,8 +25,8 @@ from models.context import CustomerContext, fold_new_events
 from models.events import Identity, IdentityKind
 from models.parsing import EventParser
 from streams.demo.journeys import GeneratorOptions, generate
+from streams.redis_keys import context_key
 from streams.services import EmbeddedStack
-from streams.store import context_key
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
 

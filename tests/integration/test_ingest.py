@@ -13,7 +13,7 @@ import redis
 
 from models.deadletter import original_bytes
 from models.events import Identity, IdentityKind
-from streams.store import context_key, seen_key
+from streams.redis_keys import context_key, seen_key
 from tests.integration.harness import WorkerProcess, consume_all, produce, wait_until
 
 pytestmark = pytest.mark.integration
@@ -77,10 +77,13 @@ def _journeys(run: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _person_events(journeys: list[tuple[str, dict[str, Any]]]) -> Counter[Identity]:
+    """Events per person; a visitor's events count for the customer they identify as."""
+    identified = {e["anonymousId"]: e["userId"] for _t, e in journeys if e["type"] == "identify"}
     counts: Counter[Identity] = Counter()
     for _topic, event in journeys:
-        if event.get("userId"):
-            counts[Identity(IdentityKind.USER, event["userId"])] += 1
+        user = event.get("userId") or identified.get(event.get("anonymousId", ""))
+        if user:
+            counts[Identity(IdentityKind.USER, user)] += 1
         elif event.get("anonymousId"):
             counts[Identity(IdentityKind.ANONYMOUS, event["anonymousId"])] += 1
     return counts
@@ -198,7 +201,8 @@ def test_valid_events_reach_redis_once_and_bad_records_are_dead_lettered(
         assert sum(doc["events_by_type"].values()) == count
     anna = orjson.loads(client.hget(context_key(Identity(IdentityKind.USER, f"anna-{run}")), "doc"))
     assert anna["events_by_type"]["Order Completed"] == 1
-    assert anna["events_by_channel"] == {"web": 2, "mobile": 3, "store": 1}
+    assert anna["events_by_channel"] == {"web": 5, "mobile": 3, "store": 1}
+    assert anna["anonymous_ids"] == [f"visitor-{run}"]
 
     assert worker.alive()
     valid_total = sum(expected_people.values()) + 2  # + till sale + stock update

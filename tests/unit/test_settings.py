@@ -213,6 +213,11 @@ EXPECTED_DEFAULTS = {
     "MAX_FUTURE_S": "86400.0",
     "DEDUPE_TTL_S": "604800",
     "DEDUPE_MAX_IDS": "2000",
+    "ANONYMOUS_TTL_S": "2592000",
+    "AFFINITY_HALF_LIFE_DAYS": "14.0",
+    "LIFECYCLE_LOYAL_ORDERS": "5",
+    "LIFECYCLE_AT_RISK_DAYS": "60.0",
+    "LIFECYCLE_LAPSED_DAYS": "90.0",
     "REDIS_RETRY_MAX_S": "5.0",
     "LOG_LEVEL": "info",
     "TOPIC_CLICKSTREAM": "clickstream",
@@ -277,3 +282,8 @@ def test_topic_names_must_be_distinct() -> None:
 def test_an_empty_broker_list_is_rejected() -> None:
     with pytest.raises(ConfigError, match="KAFKA_BROKER"):
         Settings.from_env({"KAFKA_BROKER": " , "})
+
+
+def test_at_risk_must_come_before_lapsed() -> None:
+    with pytest.raises(ConfigError, match="LIFECYCLE_AT_RISK_DAYS"):
+        Settings.from_env({"LIFECYCLE_AT_RISK_DAYS": "90", "LIFECYCLE_LAPSED_DAYS": "90"})

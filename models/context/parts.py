@@ -1,0 +1,156 @@
+"""The typed pieces of a customer context and their storage encoding.
+
+Every piece is a flat frozen dataclass of JSON scalars and tuples of strings,
+so one generic codec stores them under their field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+
+@dataclass(frozen=True, slots=True)
+class ViewedProduct:
+    product_id: str
+    category: str | None
+    last_viewed_ms: int
+    views: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    query: str
+    searched_ms: int
+
+    @property
+    def key(self) -> str:
+        return self.query.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Affinity:
+    """A decayed sum of weights, valid at ``as_of_ms``: decaying it further is exact."""
+
+    score: float
+    as_of_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BasketItem:
+    product_id: str
+    quantity: int
+    price: float | None
+    # Event time of the latest add: an order at or after it covers the item.
+    added_ms: int
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    items: tuple[BasketItem, ...] = ()
+    updated_ms: int | None = None
+
+    @property
+    def value(self) -> float:
+        return round(sum((item.price or 0.0) * item.quantity for item in self.items), 2)
+
+    @property
+    def channel(self) -> str | None:
+        """Where the basket was last built: the channel of its latest add."""
+        if not self.items:
+            return None
+        return max(self.items, key=lambda item: (item.added_ms, item.channel)).channel
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """What is remembered of one order: enough to deduplicate, merge and settle baskets."""
+
+    order_id: str
+    # Cents keep sums exact, so totals do not depend on the order of folding or merging.
+    total_cents: int
+    at_ms: int
+    channel: str
+    store_id: str | None
+    product_ids: tuple[str, ...] = ()
+    # One entry per product line with a category: the purchase weight it earned,
+    # taken back when a merge finds the order counted on both sides.
+    categories: tuple[str, ...] = ()
+
+    def covers(self, item: BasketItem) -> bool:
+        """An order listing no products settles the whole basket."""
+        listed = not self.product_ids or item.product_id in self.product_ids
+        return listed and item.added_ms <= self.at_ms
+
+
+@dataclass(frozen=True, slots=True)
+class PurchasedProduct:
+    product_id: str
+    category: str | None
+    last_bought_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreVisits:
+    """Till purchases in one store."""
+
+    orders: int
+    last_order_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoice:
+    granted: bool
+    updated_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A trigger sent to the person; the offer engine records these."""
+
+    trigger_id: str
+    trigger_type: str
+    channel: str
+    at_ms: int
+
+
+P = TypeVar("P", bound="DataclassInstance")
+
+
+def encode(part: DataclassInstance) -> dict[str, Any]:
+    return {
+        f.name: list(value) if isinstance(value := getattr(part, f.name), tuple) else value
+        for f in fields(part)
+    }
+
+
+def decode(cls: type[P], obj: dict[str, Any]) -> P:
+    # Unknown keys are ignored so a newer writer's additions do not break an older reader.
+    known = {f.name for f in fields(cls)}
+    values = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in obj.items()
+        if key in known
+    }
+    return cls(**values)
+
+
+def encode_all(parts: Iterable[DataclassInstance]) -> list[dict[str, Any]]:
+    return [encode(part) for part in parts]
+
+
+def decode_all(cls: type[P], objs: Iterable[dict[str, Any]]) -> tuple[P, ...]:
+    return tuple(decode(cls, obj) for obj in objs)
+
+
+def encode_map(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {key: encode(part) for key, part in parts.items()}
+
+
+def decode_map(cls: type[P], objs: dict[str, dict[str, Any]]) -> dict[str, P]:
+    return {key: decode(cls, obj) for key, obj in objs.items()}

@@ -1,0 +1,156 @@
+"""The stored form of a customer context and its canonical JSON encoding.
+
+Only facts are stored; everything derived from them and the clock (lifecycle
+stage, decayed affinity, RFM) is computed at read time by :mod:`.document`.
+The JSON keys are the field names below; a reader fills keys missing from an
+older schema with their defaults, so stored contexts survive an upgrade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from models.context.parts import (
+    Affinity,
+    Basket,
+    BasketItem,
+    ConsentChoice,
+    Contact,
+    OrderRecord,
+    PurchasedProduct,
+    Search,
+    StoreVisits,
+    ViewedProduct,
+    decode_all,
+    decode_map,
+    encode_all,
+    encode_map,
+)
+
+# 2: interests, basket, purchases, consent, contacts and merged visitors.
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContext:
+    """One person's context. Dict fields are never mutated after construction."""
+
+    user_id: str | None = None
+    anonymous_ids: tuple[str, ...] = ()
+    # Visitors already absorbed by :func:`merge`, so merging one again is a no-op.
+    merged_anonymous_ids: tuple[str, ...] = ()
+    first_seen_ms: int | None = None
+    last_seen_ms: int | None = None
+    last_channel: str | None = None
+    events_total: int = 0
+    events_by_type: dict[str, int] = field(default_factory=dict)
+    events_by_channel: dict[str, int] = field(default_factory=dict)
+
+    recent_products: tuple[ViewedProduct, ...] = ()
+    recent_searches: tuple[Search, ...] = ()
+    category_affinity: dict[str, Affinity] = field(default_factory=dict)
+
+    basket: Basket = field(default_factory=Basket)
+
+    orders_count: int = 0
+    total_spent_cents: int = 0
+    first_order_ms: int | None = None
+    last_order_ms: int | None = None
+    last_order_channel: str | None = None
+    online_orders: int = 0
+    store_orders: int = 0
+    recent_orders: tuple[OrderRecord, ...] = ()
+    recent_purchases: tuple[PurchasedProduct, ...] = ()
+    purchases_by_store: dict[str, StoreVisits] = field(default_factory=dict)
+
+    consent: dict[str, ConsentChoice] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+
+    @property
+    def total_spent(self) -> float:
+        return self.total_spent_cents / 100
+
+    @property
+    def avg_order_value(self) -> float:
+        if not self.orders_count:
+            return 0.0
+        return round(self.total_spent_cents / self.orders_count / 100, 2)
+
+    def consented(self, channel: str) -> bool:
+        choice = self.consent.get(channel)
+        return choice is not None and choice.granted
+
+    def to_json(self) -> bytes:
+        """Canonical bytes: the same context always encodes the same way."""
+        return orjson.dumps(
+            {
+                "schema": SCHEMA_VERSION,
+                "user_id": self.user_id,
+                "anonymous_ids": list(self.anonymous_ids),
+                "merged_anonymous_ids": list(self.merged_anonymous_ids),
+                "first_seen_ms": self.first_seen_ms,
+                "last_seen_ms": self.last_seen_ms,
+                "last_channel": self.last_channel,
+                "events_total": self.events_total,
+                "events_by_type": self.events_by_type,
+                "events_by_channel": self.events_by_channel,
+                "recent_products": encode_all(self.recent_products),
+                "recent_searches": encode_all(self.recent_searches),
+                "category_affinity": encode_map(self.category_affinity),
+                "basket": {
+                    "items": encode_all(self.basket.items),
+                    "updated_ms": self.basket.updated_ms,
+                },
+                "orders_count": self.orders_count,
+                "total_spent_cents": self.total_spent_cents,
+                "first_order_ms": self.first_order_ms,
+                "last_order_ms": self.last_order_ms,
+                "last_order_channel": self.last_order_channel,
+                "online_orders": self.online_orders,
+                "store_orders": self.store_orders,
+                "recent_orders": encode_all(self.recent_orders),
+                "recent_purchases": encode_all(self.recent_purchases),
+                "purchases_by_store": encode_map(self.purchases_by_store),
+                "consent": encode_map(self.consent),
+                "contacts": encode_all(self.contacts),
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> CustomerContext:
+        data: dict[str, Any] = orjson.loads(raw)
+        basket: dict[str, Any] = data.get("basket") or {}
+        return cls(
+            user_id=data.get("user_id"),
+            anonymous_ids=tuple(data.get("anonymous_ids", ())),
+            merged_anonymous_ids=tuple(data.get("merged_anonymous_ids", ())),
+            first_seen_ms=data.get("first_seen_ms"),
+            last_seen_ms=data.get("last_seen_ms"),
+            last_channel=data.get("last_channel"),
+            events_total=data.get("events_total", 0),
+            events_by_type=dict(data.get("events_by_type", {})),
+            events_by_channel=dict(data.get("events_by_channel", {})),
+            recent_products=decode_all(ViewedProduct, data.get("recent_products", ())),
+            recent_searches=decode_all(Search, data.get("recent_searches", ())),
+            category_affinity=decode_map(Affinity, data.get("category_affinity", {})),
+            basket=Basket(
+                items=decode_all(BasketItem, basket.get("items", ())),
+                updated_ms=basket.get("updated_ms"),
+            ),
+            orders_count=data.get("orders_count", 0),
+            total_spent_cents=data.get("total_spent_cents", 0),
+            first_order_ms=data.get("first_order_ms"),
+            last_order_ms=data.get("last_order_ms"),
+            last_order_channel=data.get("last_order_channel"),
+            online_orders=data.get("online_orders", 0),
+            store_orders=data.get("store_orders", 0),
+            recent_orders=decode_all(OrderRecord, data.get("recent_orders", ())),
+            recent_purchases=decode_all(PurchasedProduct, data.get("recent_purchases", ())),
+            purchases_by_store=decode_map(StoreVisits, data.get("purchases_by_store", {})),
+            consent=decode_map(ConsentChoice, data.get("consent", {})),
+            contacts=decode_all(Contact, data.get("contacts", ())),
+        )

@@ -1,0 +1,63 @@
+"""The customer's rights over their data: export (access) and erasure.
+
+Both act on the person, not on one id: an anonymous id that was identified
+leads to the customer, and erasing the customer removes every linked
+anonymous id's keys too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.context import CustomerContext, to_document
+from models.events import Identity, IdentityKind
+from streams.redis_keys import context_key, links_key, seen_key, text
+from streams.store import RedisContextStore
+
+
+async def _linked(
+    store: RedisContextStore, owner: Identity, context: CustomerContext
+) -> list[Identity]:
+    ids = set(context.anonymous_ids) | set(context.merged_anonymous_ids)
+    ids |= {text(raw) for raw in await store.redis.smembers(links_key(owner))}
+    return [Identity(IdentityKind.ANONYMOUS, anonymous_id) for anonymous_id in sorted(ids)]
+
+
+async def export(
+    store: RedisContextStore, identity: Identity, now_ms: int
+) -> dict[str, Any] | None:
+    """Everything stored about the person, or None when nothing is."""
+    owner = await store.resolve(identity)
+    raw = await store.redis.hget(context_key(owner), "doc")
+    if raw is None:
+        return None
+    context = CustomerContext.from_json(raw)
+    seen: list[tuple[bytes, float]] = await store.redis.zrange(  # type: ignore[assignment]
+        seen_key(owner), 0, -1, withscores=True
+    )
+    return {
+        "identity": {"kind": owner.kind.value, "id": owner.value},
+        "linked_anonymous_ids": [linked.value for linked in await _linked(store, owner, context)],
+        "context": to_document(context, now_ms, store.thresholds, store.limits),
+        "stored_context": CustomerContext.from_json(raw).to_json().decode(),
+        "processed_message_ids": [
+            {"messageId": text(message_id), "event_time_ms": int(score)}
+            for message_id, score in seen
+        ],
+    }
+
+
+async def erase(store: RedisContextStore, identity: Identity) -> bool:
+    """Delete every key of the person and of their linked anonymous ids."""
+    owner = await store.resolve(identity)
+    raw = await store.redis.hget(context_key(owner), "doc")
+    people = [owner, identity]
+    if raw is not None:
+        people += await _linked(store, owner, CustomerContext.from_json(raw))
+    keys = {
+        key
+        for person in people
+        for key in (context_key(person), seen_key(person), links_key(person))
+    }
+    deleted = await store.redis.delete(*sorted(keys))
+    return bool(deleted)

@@ -1,0 +1,219 @@
+"""The customer context end to end: real broker, real Redis, a real worker process."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+import redis
+
+from models.events import Identity, IdentityKind
+from streams.redis_keys import context_key
+from tests.integration.harness import WorkerProcess, produce, wait_until
+
+pytestmark = pytest.mark.integration
+
+START = datetime.now(UTC) - timedelta(hours=2)
+
+
+class Journey:
+    """Builds one person's events with unique ids and increasing event times."""
+
+    def __init__(self) -> None:
+        run = uuid.uuid4().hex[:8]
+        self.user, self.visitor = f"loyalty-{run}", f"anon-{run}"
+        self.clock = START
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, topic: str, event: str | None, channel: str, **fields: Any) -> None:
+        self.clock += timedelta(minutes=1)
+        document: dict[str, Any] = {
+            "messageId": str(uuid.uuid4()),
+            "type": fields.pop("call", "track"),
+            "timestamp": self.clock.isoformat(),
+            "context": {"channel": channel},
+            **fields,
+        }
+        if event is not None:
+            document["event"] = event
+        self.events.append((topic, document))
+
+    def records(self, worker: WorkerProcess) -> list[tuple[str, bytes | None, bytes]]:
+        return [
+            (
+                getattr(worker.topics, topic),
+                (event.get("userId") or event.get("anonymousId") or "").encode() or None,
+                orjson.dumps(event),
+            )
+            for topic, event in self.events
+        ]
+
+
+SHOES = {"product_id": "sku-1", "category": "shoes", "price": 80.0}
+SOCKS = {"product_id": "sku-3", "category": "socks", "price": 10.0, "quantity": 2}
+BAG = {"product_id": "sku-4", "category": "bags", "price": 30.0}
+
+
+def _omnichannel_journey() -> Journey:
+    j = Journey()
+    for _ in range(3):
+        j.add("clickstream", "Product Viewed", "web", anonymousId=j.visitor, properties=SHOES)
+    j.add("clickstream", None, "web", call="page", anonymousId=j.visitor, properties={"url": "/"})
+    j.add("clickstream", None, "web", call="identify", userId=j.user, anonymousId=j.visitor)
+    j.add("clickstream", "Consent Updated", "web", userId=j.user, properties={"email": True})
+    j.add("basket", "Product Added", "mobile", userId=j.user, properties=SHOES)
+    j.add("basket", "Product Added", "mobile", userId=j.user, properties=SOCKS)
+    j.add(
+        "store_checkouts",
+        "Order Completed",
+        "store",
+        userId=j.user,
+        properties={
+            "order_id": f"o1-{j.user}",
+            "total": 100.0,
+            "currency": "EUR",
+            "store_id": "store-1",
+            "products": [SHOES, SOCKS],
+        },
+    )
+    j.add(
+        "store_checkouts",
+        "Order Completed",
+        "store",
+        userId=j.user,
+        properties={
+            "order_id": f"o2-{j.user}",
+            "total": 30.0,
+            "currency": "EUR",
+            "store_id": "store-2",
+            "products": [BAG],
+        },
+    )
+    return j
+
+
+def _document(worker: WorkerProcess, user: str) -> dict[str, Any] | None:
+    raw = redis.Redis.from_url(worker.services.redis_url).hget(
+        context_key(Identity(IdentityKind.USER, user)), "doc"
+    )
+    return None if raw is None else orjson.loads(raw)
+
+
+def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerProcess) -> None:
+    journey = _omnichannel_journey()
+    records = journey.records(worker)
+    client = redis.Redis.from_url(worker.services.redis_url)
+    stages = [(0, 4), (4, 6), (6, 8), (8, 9), (9, 10)]
+    for first, last in stages:
+        produce(worker.services.kafka_broker, records[first:last])
+        wait_until(
+            lambda last=last: worker.metric_sum("omni_records_consumed_total") >= last,
+            what=f"records up to {last} consumed",
+        )
+
+    doc = wait_until(lambda: _document(worker, journey.user), what="customer context")
+    from models.context import CustomerContext, to_document
+
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    view = to_document(CustomerContext.from_json(orjson.dumps(doc)), now_ms)
+    assert view["userId"] == journey.user
+    assert view["anonymousIds"] == [journey.visitor]
+    assert view["orders_count"] == 2
+    assert view["total_spent"] == 130.0
+    assert view["avg_order_value"] == 65.0
+    assert (view["store_orders"], view["online_orders"]) == (2, 0)
+    assert view["last_order_channel"] == "store"
+    assert view["preferred_store"] == "store-2"  # one order each: the most recent wins
+    assert view["lifecycle_stage"] == "repeat_customer"
+    assert view["basket"]["items"] == []
+    shoes = next(p for p in view["recent_products"] if p["product_id"] == "sku-1")
+    assert shoes["views"] == 3  # viewed anonymously, merged on identify
+    assert view["consent"] == {"email": True, "sms": False, "push": False, "ads": False}
+    assert view["events_by_channel"] == {"web": 6, "mobile": 2, "store": 2}
+    # the visitor's own context is gone; only the alias remains
+    visitor_key = context_key(Identity(IdentityKind.ANONYMOUS, journey.visitor))
+    assert client.hgetall(visitor_key) == {b"moved_to": journey.user.encode()}
+
+
+def _order_independent(view: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "orders_count",
+        "total_spent",
+        "store_orders",
+        "online_orders",
+        "first_seen",
+        "last_seen",
+        "events_by_type",
+        "events_by_channel",
+        "consent",
+        "preferred_store",
+    )
+    return {key: view.get(key) for key in keys}
+
+
+def test_replay_is_byte_identical_and_shuffled_delivery_gives_the_same_facts(
+    worker: WorkerProcess,
+) -> None:
+    in_order = _omnichannel_journey()
+    produce(worker.services.kafka_broker, in_order.records(worker))
+    n = len(in_order.events)
+    wait_until(lambda: worker.metric_sum("omni_events_applied_total") >= n, what="first run")
+    client = redis.Redis.from_url(worker.services.redis_url)
+    keys = sorted(client.scan_iter("*"))
+    before = {key: client.dump(key) for key in keys}
+
+    produce(worker.services.kafka_broker, in_order.records(worker))
+    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") >= 2 * n, what="replay")
+    assert worker.metric_sum("omni_events_duplicate_total") == n
+    assert {key: client.dump(key) for key in keys} == before
+
+    shuffled = _omnichannel_journey()
+    records = shuffled.records(worker)
+    random.Random(7).shuffle(records)
+    produce(worker.services.kafka_broker, records)
+    wait_until(
+        lambda: worker.metric_sum("omni_records_consumed_total") >= 3 * n, what="shuffled run"
+    )
+    from models.context import CustomerContext, to_document
+
+    def view(user: str) -> dict[str, Any]:
+        doc = wait_until(lambda: _document(worker, user))
+        return to_document(CustomerContext.from_json(orjson.dumps(doc)), 0)
+
+    wait_until(lambda: (_document(worker, shuffled.user) or {}).get("events_total") == n)
+    first, second = view(in_order.user), view(shuffled.user)
+    # both journeys start at START, so even their times compare directly
+    assert _order_independent(first) == _order_independent(second)
+
+
+def test_erasure_leaves_no_key_or_value_naming_the_person(worker: WorkerProcess) -> None:
+    journey = _omnichannel_journey()
+    produce(worker.services.kafka_broker, journey.records(worker))
+    n = len(journey.events)
+    wait_until(lambda: (_document(worker, journey.user) or {}).get("events_total") == n)
+
+    journey.add("clickstream", "Erasure Requested", "web", userId=journey.user)
+    produce(worker.services.kafka_broker, journey.records(worker)[-1:])
+    wait_until(lambda: worker.metric_sum("omni_erasures_total") == 1, what="erasure")
+
+    client = redis.Redis.from_url(worker.services.redis_url)
+    names = (journey.user.encode(), journey.visitor.encode())
+    for key in client.scan_iter("*", count=1000):
+        assert not any(name in key for name in names)
+        kind = client.type(key)
+        if kind == b"hash":
+            values = [b"".join(pair) for pair in client.hgetall(key).items()]
+        elif kind == b"zset":
+            values = client.zrange(key, 0, -1)
+        elif kind == b"set":
+            values = list(client.smembers(key))
+        elif kind == b"string":
+            values = [client.get(key) or b""]
+        else:
+            values = [client.dump(key) or b""]
+        for value in values:
+            assert not any(name in value for name in names), key
