@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import tempfile
 import time
 import uuid
@@ -24,8 +25,8 @@ from kafka import KafkaProducer
 from models.context import CustomerContext, fold_new_events
 from models.events import Identity, IdentityKind
 from models.parsing import EventParser
-from streams.demo.journeys import GeneratorOptions, generate
-from streams.redis_keys import context_key
+from streams.demo.journeys import GeneratorOptions, expected_totals, generate
+from streams.redis_keys import context_key, links_key, seen_key
 from streams.services import EmbeddedStack
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
@@ -79,21 +80,34 @@ def _rss_mib(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
+def _memory_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
+    sizes = []
+    for chunk_start in range(0, len(user_ids), 500):
+        chunk = user_ids[chunk_start : chunk_start + 500]
+        pipe = client.pipeline(transaction=False)
+        for user in chunk:
+            identity = Identity(IdentityKind.USER, user)
+            for key in (context_key(identity), seen_key(identity), links_key(identity)):
+                pipe.memory_usage(key, samples=0)
+        replies = pipe.execute()
+        for i in range(len(chunk)):
+            sizes.append(sum(r or 0 for r in replies[3 * i : 3 * i + 3]))
+    return [size for size in sizes if size]
+
+
 def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: int) -> None:
     worker = WorkerProcess(services, log_dir, partitions=4)
     worker.create_topics()
     try:
-        backlog = [
-            (r.topic, r.key, r.value)
-            for r in generate(
+        generated = list(
+            generate(
                 GeneratorOptions(
-                    customers=customers,
-                    bad_share=0.01,
-                    batch_share=0.3,
-                    topics=worker.topics,
+                    customers=customers, bad_share=0.01, batch_share=0.3, topics=worker.topics
                 )
             )
-        ]
+        )
+        customer_ids = sorted(expected_totals(generated))
+        backlog = [(r.topic, r.key, r.value) for r in generated]
         producer = KafkaProducer(
             bootstrap_servers=services.kafka_broker,
             linger_ms=20,
@@ -154,6 +168,13 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
         producer.close()
         print(f"latency   produce -> context in Redis, {probes} probes: {_percentiles(latencies)}")
 
+        per_customer = _memory_per_customer(client, customer_ids)
+        print(
+            f"memory    Redis per identified customer (ctx + seen + links keys, "
+            f"{len(per_customer):,} customers): median {statistics.median(per_customer):,.0f} B, "
+            f"p90 {sorted(per_customer)[int(0.9 * len(per_customer))]:,} B, "
+            f"max {max(per_customer):,} B"
+        )
         rss, peak = _rss_mib(worker.process.pid) if worker.process else (0.0, 0.0)
         info = client.info("memory")
         contexts = sum(1 for _ in client.scan_iter("ctx:*", count=1000))
@@ -168,7 +189,7 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
-    parser.add_argument("--customers", type=int, default=3000)
+    parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--probes", type=int, default=200)
     args = parser.parse_args()
     bench_core(args.customers)
