@@ -113,60 +113,32 @@ def _spawn(args: list[str], log_path: Path, cwd: Path | None = None) -> subproce
         log.close()
 
 
+def _start(
+    name: str, args: list[str], port: int, log_path: Path, timeout_s: float, workdir: Path | None
+) -> EmbeddedService:
+    service = EmbeddedService(name, _spawn(args, log_path, cwd=workdir), port, log_path, workdir)
+    try:
+        wait_for_port("127.0.0.1", port, timeout_s, service.process)
+    except ServiceStartError as exc:
+        service.stop()
+        raise ServiceStartError(f"{name}: {exc}\n{service.log_tail()}") from exc
+    return service
+
+
 def start_tansu(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
-    log_path = log_dir / "tansu.log"
-    process = _spawn(
-        [
-            tansu_binary(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        log_path,
-    )
-    service = EmbeddedService("tansu", process, port, log_path)
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s, process)
-    except ServiceStartError as exc:
-        service.stop()
-        raise ServiceStartError(f"Tansu broker: {exc}\n{service.log_tail()}") from exc
-    return service
+    args = [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    args += ["--storage-engine", "memory://tansu/"]
+    return _start("tansu", args, port, log_dir / "tansu.log", timeout_s, None)
 
 
 def start_redis(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="redis-", dir=log_dir))
-    log_path = log_dir / "redis.log"
-    process = _spawn(
-        [
-            redis_binary(),
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        log_path,
-        cwd=workdir,
-    )
-    service = EmbeddedService("redis", process, port, log_path, workdir)
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s, process)
-    except ServiceStartError as exc:
-        service.stop()
-        raise ServiceStartError(f"redis-server: {exc}\n{service.log_tail()}") from exc
-    return service
+    args = [redis_binary(), "--bind", "127.0.0.1", "--port", str(port)]
+    args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+    return _start("redis", args, port, log_dir / "redis.log", timeout_s, workdir)
 
 
 @dataclass
