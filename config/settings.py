@@ -150,6 +150,12 @@ class Settings:
     lapsed_days: float = _setting(
         "LIFECYCLE_LAPSED_DAYS", 90.0, "Days since the last order after which a customer has lapsed"
     )
+    offer_rules_path: str = _setting(
+        "OFFER_RULES_PATH", "", "Offer rules file; empty means the shipped config/offers.toml"
+    )
+    timer_interval_ms: int = _setting(
+        "TIMER_INTERVAL_MS", 200, "How often a worker looks for due timers on its partitions"
+    )
     redis_retry_max_s: float = _setting(
         "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
     )
@@ -189,6 +195,7 @@ class Settings:
             "LIFECYCLE_LOYAL_ORDERS": self.loyal_orders,
             "LIFECYCLE_AT_RISK_DAYS": self.at_risk_days,
             "LIFECYCLE_LAPSED_DAYS": self.lapsed_days,
+            "TIMER_INTERVAL_MS": self.timer_interval_ms,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):

@@ -21,9 +21,12 @@ from redis.asyncio import Redis
 
 from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
+from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
+from streams.engine import OfferEngine
 from streams.ingest import IngestPipeline, InputRecord
 from streams.metrics import Metrics
+from streams.offer_store import OfferStore
 from streams.privacy import erase
 from streams.store import RedisContextStore
 from streams.transport import App
@@ -64,13 +67,26 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             lapsed_days=settings.lapsed_days,
         ),
     )
-    deadletter_topic = app.topic(
-        settings.topics.deadletter, key_serializer="raw", value_serializer="raw"
-    )
+    output_topics = {
+        name: app.topic(name, key_serializer="raw", value_serializer="raw")
+        for name in settings.topics.outputs
+    }
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> None:
+        delivery = await output_topics[topic].send(key=key, value=value)
+        await delivery
 
     async def send_deadletter(key: bytes | None, value: bytes) -> None:
-        delivery = await deadletter_topic.send(key=key, value=value)
-        await delivery
+        await send(settings.topics.deadletter, key, value)
+
+    engine = OfferEngine(
+        load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH),
+        store,
+        OfferStore(redis),
+        send,
+        metrics,
+        settings.topics,
+    )
 
     pipeline = IngestPipeline(
         EventParser(
@@ -83,10 +99,12 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         send_deadletter,
         redis_retry_max_s=settings.redis_retry_max_s,
         erase=lambda identity: erase(store, identity),
+        after_batch=engine.after_batch,
     )
 
     for topic_name in settings.topics.inputs:
         _add_ingest_agent(app, topic_name, pipeline, settings)
+    _add_timer(app, engine, settings)
     _add_routes(app, store, metrics)
     app.ingest_pipeline = pipeline  # type: ignore[attr-defined]
     return app
@@ -111,6 +129,22 @@ def _add_ingest_agent(
             yield None
 
     app.agent(topic, name=f"ingest-{topic_name}")(ingest)
+
+
+def _add_timer(app: App, engine: OfferEngine, settings: Settings) -> None:
+    inputs = set(settings.topics.inputs)
+
+    async def fire_due_timers() -> None:
+        assignment = app.consumer.assignment() if app.consumer else set()
+        partitions = sorted((tp.topic, tp.partition) for tp in assignment if tp.topic in inputs)
+        if not partitions:
+            return
+        try:
+            await engine.fire_due(partitions)
+        except Exception:  # the timers stay armed; the next tick retries them
+            log.exception("firing due timers failed")
+
+    app.timer(settings.timer_interval_ms / 1000, on_leader=False)(fire_due_timers)
 
 
 def _input_record(event: EventT[Any]) -> InputRecord:

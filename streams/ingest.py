@@ -27,12 +27,13 @@ from models.events import Event, EventKind, Identity
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
-from streams.store import ApplyResult, ContextStore
+from streams.store import ApplyResult, BatchOutcome, ContextStore
 
 log = logging.getLogger(__name__)
 
 DeadLetterSink = Callable[[bytes | None, bytes], Awaitable[None]]
 Eraser = Callable[[Identity], Awaitable[bool]]
+AfterBatch = Callable[["BatchOutcome"], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
@@ -79,8 +80,10 @@ class IngestPipeline:
         clock: Clock = _utcnow,
         redis_retry_max_s: float = 5.0,
         erase: Eraser | None = None,
+        after_batch: AfterBatch | None = None,
     ) -> None:
         self._erase = erase
+        self._after_batch = after_batch
         self._parser = parser
         self._store = store
         self._metrics = metrics
@@ -127,6 +130,8 @@ class IngestPipeline:
             if event.identity is None:
                 self._metrics.events_personless.labels(event.kind.value).inc()
         result = await self._apply(events)
+        if self._after_batch is not None:
+            await self._after_batch(_outcome(result, events, origins))
         await self._honour_erasures(result.applied)
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
@@ -212,6 +217,20 @@ class IngestPipeline:
         await asyncio.gather(*sends)
         for rejection, _record in rejected:
             self._metrics.deadletters.labels(rejection.reason.value).inc()
+
+
+def _outcome(result: ApplyResult, events: list[Event], origins: dict[int, _Origin]) -> BatchOutcome:
+    sources: dict[Identity, tuple[str, int]] = {}
+    for owner, update in result.owners.items():
+        latest = max(update.events, key=lambda e: (e.event_time_ms, e.message_id))
+        record = origins[id(latest)].record
+        sources[owner] = (record.topic, record.partition)
+    marks: dict[tuple[str, int], int] = {}
+    for event in events:
+        record = origins[id(event)].record
+        tp = (record.topic, record.partition)
+        marks[tp] = max(marks.get(tp, event.event_time_ms), event.event_time_ms)
+    return BatchOutcome(result.owners, sources, result.applied, marks)
 
 
 def _processing_rejection(raw: bytes, batch_index: int | None, exc: Exception) -> Rejection:

@@ -95,4 +95,32 @@ class Metrics:
             "Anonymous contexts merged into a customer's on identify",
             registry=r,
         )
+        self.triggers_emitted = Counter(
+            f"{PREFIX}_triggers_emitted_total",
+            "Triggers sent to a trigger topic",
+            ["type", "channel"],
+            registry=r,
+        )
+        self.triggers_suppressed = Counter(
+            f"{PREFIX}_triggers_suppressed_total",
+            "Decisions not sent, by reason (capped, cooldown, no_consent, purchased, ...)",
+            ["type", "reason"],
+            registry=r,
+        )
+        self.triggers_repeated = Counter(
+            f"{PREFIX}_triggers_repeated_total",
+            "Decisions skipped because their trigger_id was already emitted (replays)",
+            ["type"],
+            registry=r,
+        )
+        self.event_to_trigger_seconds = Histogram(
+            f"{PREFIX}_event_to_trigger_seconds",
+            "Event time of the deciding event to the trigger being sent (live traffic)",
+            ["type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.timers_fired = Counter(
+            f"{PREFIX}_timers_fired_total", "Pending triggers whose deadline passed", registry=r
+        )
         self.up = Gauge(f"{PREFIX}_worker_up", "1 while the worker processes records", registry=r)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from models.context import CustomerContext, to_document
 from models.events import Identity, IdentityKind
-from streams.redis_keys import context_key, links_key, seen_key, text
+from streams.offer_keys import contacts_key, decided_key, pending_key
+from streams.offer_store import OfferStore
+from streams.redis_keys import context_key, identity_tag, links_key, seen_key, text
 from streams.store import RedisContextStore
 
 
@@ -35,16 +39,34 @@ async def export(
     seen: list[tuple[bytes, float]] = await store.redis.zrange(  # type: ignore[assignment]
         seen_key(owner), 0, -1, withscores=True
     )
+    pending = await store.redis.hgetall(pending_key(identity_tag(owner)))
     return {
         "identity": {"kind": owner.kind.value, "id": owner.value},
         "linked_anonymous_ids": [linked.value for linked in await _linked(store, owner, context)],
         "context": to_document(context, now_ms, store.thresholds, store.limits),
         "stored_context": CustomerContext.from_json(raw).to_json().decode(),
+        "contacts": [
+            {"type": member.split("|", 1)[0], "trigger_id": member.split("|", 1)[1], "at_ms": at}
+            for member, at in await OfferStore(store.redis).contacts(identity_tag(owner))
+        ],
+        "pending_triggers": [orjson.loads(raw) for raw in pending.values()],
         "processed_message_ids": [
             {"messageId": text(message_id), "event_time_ms": int(score)}
             for message_id, score in seen
         ],
     }
+
+
+def _keys_of(person: Identity) -> tuple[str, ...]:
+    tag = identity_tag(person)
+    return (
+        context_key(person),
+        seen_key(person),
+        links_key(person),
+        pending_key(tag),  # pending timers: without their payload they never fire
+        contacts_key(tag),
+        decided_key(tag),
+    )
 
 
 async def erase(store: RedisContextStore, identity: Identity) -> bool:
@@ -54,10 +76,6 @@ async def erase(store: RedisContextStore, identity: Identity) -> bool:
     people = [owner, identity]
     if raw is not None:
         people += await _linked(store, owner, CustomerContext.from_json(raw))
-    keys = {
-        key
-        for person in people
-        for key in (context_key(person), seen_key(person), links_key(person))
-    }
+    keys = {key for person in people for key in _keys_of(person)}
     deleted = await store.redis.delete(*sorted(keys))
     return bool(deleted)

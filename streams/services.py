@@ -41,17 +41,18 @@ def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Po
 
 
 def stop_process(process: subprocess.Popen[bytes], grace_s: float = 3.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left."""
+    """SIGTERM the process group, then SIGKILL whatever is left (``grace_s=0``: kill now)."""
     if process.poll() is not None:
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
+    if grace_s > 0:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace_s)
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace_s)
+            return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
 
 
 @dataclass

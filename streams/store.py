@@ -41,14 +41,34 @@ from streams.redis_keys import COMPARE_AND_SET, FREEZE, context_key, links_key, 
 MAX_CAS_ATTEMPTS = 20
 
 
+@dataclass(frozen=True)
+class OwnerUpdate:
+    """A person touched by a batch: their context now, and the batch's events for them
+    (duplicates included, so decisions lost to a crash are made again on redelivery)."""
+
+    context: CustomerContext
+    events: list[Event]
+
+
 @dataclass
 class ApplyResult:
     applied: list[Event] = field(default_factory=list)
+    owners: dict[Identity, OwnerUpdate] = field(default_factory=dict)
     duplicates: int = 0
     failed: list[tuple[Event, Exception]] = field(default_factory=list)
     contexts_written: int = 0
     cas_retries: int = 0
     merges: int = 0
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What the ingest step hands the engine after a batch is in Redis."""
+
+    owners: dict[Identity, OwnerUpdate]
+    sources: dict[Identity, tuple[str, int]]  # where each person's latest event came from
+    applied: list[Event]
+    clock_marks: dict[tuple[str, int], int]  # newest event time per input partition
 
 
 class ContextStore(Protocol):
@@ -158,6 +178,7 @@ class RedisContextStore:
             if not outcome.applied and not merged:
                 result.duplicates += outcome.duplicates
                 result.failed.extend(outcome.failed)
+                result.owners[owner] = OwnerUpdate(outcome.context, batch)
                 continue
             pairs: list[str | int] = []
             for event in outcome.applied:
@@ -193,6 +214,7 @@ class RedisContextStore:
             result.failed.extend(outcome.failed)
             result.contexts_written += 1
             result.merges += len(merged)
+            result.owners[owner] = OwnerUpdate(outcome.context, by_owner[owner])
             for visitor in merged:
                 _clean_up(cleanup, visitor)
         if len(cleanup):

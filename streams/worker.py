@@ -7,6 +7,7 @@ import logging
 import faust
 
 from config import ConfigError, Settings
+from models.offers.rules_file import RulesError
 from streams.app import create_app
 from streams.topics import ensure_topics
 
@@ -19,7 +20,11 @@ def main() -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper())
     ensure_topics(settings)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except RulesError as exc:
+        print(f"offer rules error: {exc}")
+        return 2
     worker = faust.Worker(app, loglevel=settings.log_level)
     worker.execute_from_commandline()
     return 0

@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from models.context.parts import Affinity, Search, ViewedProduct
+from models.context.parts import VIEW_TIMES, Affinity, Search, ViewedProduct
 from models.events import Product
 
 
 def view_products(
     recent: tuple[ViewedProduct, ...], products: Iterable[Product], at_ms: int, cap: int
 ) -> tuple[ViewedProduct, ...]:
-    seen = [ViewedProduct(p.product_id, p.category, at_ms) for p in products]
+    seen = [ViewedProduct(p.product_id, p.category, at_ms, 1, (at_ms,)) for p in products]
     return merge_views(recent, tuple(seen), cap)
 
 
@@ -39,6 +39,11 @@ def _combine_views(a: ViewedProduct, b: ViewedProduct) -> ViewedProduct:
         category=later.category or earlier.category,
         last_viewed_ms=later.last_viewed_ms,
         views=a.views + b.views,
+        # A multiset, like ``views``: two views in the same millisecond are two views.
+        # Keeping the largest whatever the arrival order keeps folding order-independent.
+        view_times_ms=tuple(
+            sorted((*a.view_times_ms, *b.view_times_ms), reverse=True)[:VIEW_TIMES]
+        ),
     )
 
 

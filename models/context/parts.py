@@ -7,11 +7,14 @@ so one generic codec stores them under their field names.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+
+VIEW_TIMES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,12 @@ class ViewedProduct:
     category: str | None
     last_viewed_ms: int
     views: int = 1
+    # Times of the latest views, newest first, capped at VIEW_TIMES: enough to count
+    # views within a window (browse abandonment, web-to-store). Contexts stored
+    # before this field load with none, so their older views never count as recent.
+    # Left out of ==, which stays on the summary above that callers already compare;
+    # the stored JSON includes it, so canonical bytes still tell two contexts apart.
+    view_times_ms: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

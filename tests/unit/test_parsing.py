@@ -890,7 +890,9 @@ def mutate(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
     elif value is not DROP and (
         has(target, leaf) or (isinstance(target, dict) and isinstance(leaf, str))
     ):
-        target[leaf] = value
+        # sampled_from hands out the same {} and [] objects: copy them, or a dict can end
+        # up containing itself
+        target[leaf] = copy.deepcopy(value)
 
 
 @given(st.sampled_from(VALID_DOCS), mutations)

@@ -1,0 +1,100 @@
+"""Offer rules as typed values. The marketer edits ``config/offers.toml``;
+:mod:`models.offers.rules_file` validates it into these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from enum import StrEnum
+
+
+class TriggerType(StrEnum):
+    ABANDONED_BASKET = "abandoned_basket"
+    BROWSE_ABANDONMENT = "browse_abandonment"
+    WEB_TO_STORE = "web_to_store"
+    CROSS_SELL = "cross_sell"
+    REACTIVATION = "reactivation"
+
+
+class ContactChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    ADS = "ads"
+
+
+class SuppressionReason(StrEnum):
+    """Why a decision was not sent. Stable codes: dashboards count them."""
+
+    CAPPED = "capped"
+    COOLDOWN = "cooldown"
+    NO_CONSENT = "no_consent"
+    PURCHASED = "purchased"  # bought meanwhile, in any channel
+    LOWER_PRIORITY = "lower_priority"
+    NO_LONGER_VALID = "no_longer_valid"  # e.g. the basket was emptied, the product added
+
+
+# Which trigger topic (a TopicNames attribute) carries each type.
+TOPIC_OF: dict[TriggerType, str] = {
+    TriggerType.ABANDONED_BASKET: "remarketing",
+    TriggerType.BROWSE_ABANDONMENT: "remarketing",
+    TriggerType.REACTIVATION: "remarketing",
+    TriggerType.WEB_TO_STORE: "web_to_store",
+    TriggerType.CROSS_SELL: "cross_sell",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferTemplate:
+    offer_id: str
+    incentive: str
+    expires_after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerRule:
+    type: TriggerType
+    enabled: bool
+    priority: float
+    # Delay between the condition holding and the trigger (timers); 0 = immediate.
+    delay_ms: int
+    cooldown_ms: int
+    channels: tuple[ContactChannel, ...]
+    offer: OfferTemplate
+    # Thresholds; each type reads only those it needs.
+    min_views: int = 0
+    window_ms: int = 0
+    lapse_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ContactCaps:
+    per_day: int = 1
+    per_week: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local-time window in which ``channels`` are not sent; the trigger carries
+    ``send_after`` (the end of the window) instead."""
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+    timezone: str = "Europe/Paris"
+    channels: tuple[ContactChannel, ...] = (ContactChannel.SMS, ContactChannel.PUSH)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRules:
+    triggers: dict[TriggerType, TriggerRule]
+    caps: ContactCaps = field(default_factory=ContactCaps)
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    # category -> complementary categories offered after a purchase in it
+    cross_sell: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    trend_window_ms: int = 3_600_000
+
+    def rule(self, trigger_type: TriggerType) -> TriggerRule | None:
+        """The rule for a type, or None when it is absent or disabled."""
+        rule = self.triggers.get(trigger_type)
+        return rule if rule is not None and rule.enabled else None

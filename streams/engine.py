@@ -1,0 +1,276 @@
+"""The next-best-offer engine's wiring: read signals, call the pure core, reserve, emit.
+
+Decisions themselves live in ``models.offers``. This module feeds them the
+context and live signals, arms timers, takes contact slots atomically, and
+writes triggers (or suppressions, each with its reason) to Kafka.
+
+At-least-once without double contacts: a decision reserves its
+deterministic ``trigger_id`` before it is emitted and is marked emitted
+after. Redelivered events decide again; a reservation already emitted is
+skipped, one only reserved (crash before the send) is sent again with the
+same ``trigger_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+
+import orjson
+
+from config import TopicNames
+from models.context import CustomerContext
+from models.events import Event, EventKind, Identity, IdentityKind
+from models.offers.arbitration import arbitrate
+from models.offers.candidates import Candidate, Signals, immediate_candidates
+from models.offers.channels import choose_channel
+from models.offers.person import Person
+from models.offers.rules import (
+    TOPIC_OF,
+    OfferRules,
+    SuppressionReason,
+    TriggerType,
+)
+from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
+from models.offers.triggers import suppression_document, trigger_document
+from streams.metrics import Metrics
+from streams.offer_store import DueTimer, OfferStore, Schedule
+from streams.redis_keys import identity_tag
+from streams.store import BatchOutcome, OwnerUpdate, RedisContextStore
+
+log = logging.getLogger(__name__)
+
+Emitter = Callable[[str, bytes | None, bytes], Awaitable[None]]
+Partition = tuple[str, int]
+
+
+def _wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class OfferEngine:
+    def __init__(
+        self,
+        rules: OfferRules,
+        contexts: RedisContextStore,
+        offers: OfferStore,
+        emit: Emitter,
+        metrics: Metrics,
+        topics: TopicNames,
+        *,
+        wall_clock: Callable[[], int] = _wall_ms,
+    ) -> None:
+        self._rules = rules
+        self._contexts = contexts
+        self._offers = offers
+        self._emit = emit
+        self._metrics = metrics
+        self._topics = topics
+        self._wall_clock = wall_clock
+
+    async def after_batch(self, batch: BatchOutcome) -> None:
+        await self._offers.observe(batch.applied)
+        await self._offers.advance_clocks(batch.clock_marks, self._wall_clock())
+        updates = [(owner, update) for owner, update in batch.owners.items() if update.events]
+        signals = await self._signals(updates)
+        schedules: list[Schedule] = []
+        for owner, update in updates:
+            person = _person(owner, update.events)
+            topic, partition = batch.sources[owner]
+            for pending in pending_triggers(update.context, update.events, person, self._rules):
+                schedules.append(
+                    Schedule(
+                        topic,
+                        partition,
+                        identity_tag(owner),
+                        pending.type,
+                        pending.due_ms,
+                        pending.to_json(),
+                    )
+                )
+            candidates = immediate_candidates(
+                update.context, update.events, person, self._rules, signals
+            )
+            # Candidates compete when they arise at the same moment (from one event);
+            # a backfilled order and today's visit in one batch do not.
+            by_moment: dict[int, list[Candidate]] = defaultdict(list)
+            for candidate in candidates:
+                by_moment[candidate.decided_ms].append(candidate)
+            for moment in sorted(by_moment):
+                await self._decide(owner, update.context, person, by_moment[moment])
+        await self._offers.schedule(schedules)
+
+    async def fire_due(self, partitions: Sequence[Partition]) -> int:
+        """Fire the timers of these partitions whose deadline the event-time clock passed."""
+        clocks = await self._offers.clocks(partitions, self._wall_clock())
+        timers = await self._offers.due(clocks)
+        if not timers:
+            return 0
+        payloads = await self._offers.pending(timers)
+        fired = 0
+        for timer, payload in zip(timers, payloads, strict=True):
+            if payload is None:
+                await self._offers.release(timer, None)  # consumed, erased or superseded
+                continue
+            pending = PendingTrigger.from_json(payload)
+            if pending.due_ms > clocks[(timer.topic, timer.partition)]:
+                await self._offers.release(timer, None)  # rescheduled on another partition
+                continue
+            await self._fire(timer, pending)
+            await self._offers.release(timer, payload)
+            self._metrics.timers_fired.inc()
+            fired += 1
+        return fired
+
+    async def _fire(self, timer: DueTimer, pending: PendingTrigger) -> None:
+        owner = await self._contexts.resolve(_identity(pending.person))
+        context = await self._contexts.get(owner)
+        if context is None:
+            return  # the person was erased or expired: nothing to say to them
+        # Decided at the deadline, in event time, so a replay decides the same.
+        outcome = on_due(pending, context, self._rules, pending.due_ms)
+        if isinstance(outcome, Expired):
+            await self._suppress(outcome.pending, outcome.reason, outcome.detail, pending.due_ms)
+            return
+        await self._decide(owner, context, pending.person, [outcome])
+
+    async def _decide(
+        self,
+        owner: Identity,
+        context: CustomerContext,
+        person: Person,
+        candidates: Sequence[Candidate],
+    ) -> None:
+        arbitration = arbitrate(candidates)
+        winner = arbitration.winner
+        for loser in arbitration.losers:
+            await self._suppress(
+                loser,
+                SuppressionReason.LOWER_PRIORITY,
+                f"{winner.type.value if winner else 'another offer'} scored higher",
+                loser.decided_ms,
+                beaten_by=winner,
+            )
+        if winner is None:
+            return
+        rule = self._rules.rule(winner.type)
+        if rule is None:
+            return
+        choice = choose_channel(rule, context, person, self._rules.quiet_hours, winner.decided_ms)
+        if choice.channel is None:
+            detail = choice.detail or "no consented channel among " + ", ".join(rule.channels)
+            await self._suppress(winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms)
+            return
+        tag = identity_tag(owner)
+        reservation = await self._offers.reserve(
+            tag,
+            winner.trigger_id,
+            winner.type,
+            winner.decided_ms,
+            self._rules.caps,
+            rule.cooldown_ms,
+        )
+        if reservation.verdict in ("capped", "cooldown"):
+            reason = SuppressionReason(reservation.verdict)
+            await self._suppress(
+                winner,
+                reason,
+                _pressure_text(reservation.detail, rule.cooldown_ms),
+                winner.decided_ms,
+            )
+            return
+        if reservation.verdict == "existing" and reservation.detail == "emitted":
+            self._metrics.triggers_repeated.labels(winner.type.value).inc()
+            return
+        document = trigger_document(winner, choice, context, rule, winner.decided_ms)
+        await self._emit(
+            getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)
+        )
+        await self._offers.mark_emitted(tag, winner.trigger_id)
+        self._metrics.triggers_emitted.labels(winner.type.value, choice.channel.value).inc()
+        lag_s = (self._wall_clock() - winner.decided_ms) / 1000
+        if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
+            self._metrics.event_to_trigger_seconds.labels(winner.type.value).observe(lag_s)
+
+    async def _suppress(
+        self,
+        decision: Candidate | PendingTrigger,
+        reason: SuppressionReason,
+        detail: str,
+        at_ms: int,
+        beaten_by: Candidate | None = None,
+    ) -> None:
+        document = suppression_document(decision, reason, detail, at_ms, beaten_by)
+        await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
+        self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
+
+    async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:
+        from models.context import preferred_store
+
+        stock_pairs: list[tuple[str, str]] = []
+        ordered_categories: set[str] = set()
+        order_time = 0
+        for _owner, update in updates:
+            store = preferred_store(update.context)
+            for event in update.events:
+                if event.kind is EventKind.PRODUCT_VIEWED and store:
+                    stock_pairs += [(store, p.product_id) for p in event.products]
+                if event.kind is EventKind.ORDER_COMPLETED:
+                    ordered_categories |= {p.category for p in event.products if p.category}
+                    order_time = max(order_time, event.event_time_ms)
+        stock = await self._offers.stock(stock_pairs) if stock_pairs else {}
+        trending: dict[str, tuple[str, ...]] = {}
+        wanted = {
+            complement
+            for category in ordered_categories
+            for complement in self._rules.cross_sell.get(category, ())
+        }
+        if wanted and self._rules.rule(TriggerType.CROSS_SELL):
+            counts = await self._offers.trend_counts(order_time, self._rules.trend_window_ms)
+            trending = _rank_by_category(counts, wanted)
+        return Signals(stock=stock, trending=trending)
+
+
+def _rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
+    scores: dict[str, dict[str, int]] = {category: {} for category in categories}
+    for field, count in counts.items():
+        _kind, scope, *rest = field.split("|")
+        if scope == "cp" and rest[0] in scores:
+            products = scores[rest[0]]
+            products[rest[1]] = products.get(rest[1], 0) + count
+    return {
+        category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
+        for category, products in scores.items()
+        if products
+    }
+
+
+def _person(owner: Identity, events: list[Event]) -> Person:
+    """Whom to address, from the events themselves: a replay then decides for the same
+    person (the context's linked ids may have grown since)."""
+    if owner.kind is IdentityKind.USER:
+        latest = max(events, key=lambda e: (e.event_time_ms, e.message_id))
+        return Person(owner.value, latest.anonymous_id)
+    return Person(None, owner.value)
+
+
+def _identity(person: Person) -> Identity:
+    if person.user_id is not None:
+        return Identity(IdentityKind.USER, person.user_id)
+    assert person.anonymous_id is not None
+    return Identity(IdentityKind.ANONYMOUS, person.anonymous_id)
+
+
+def _key(person: Person) -> bytes | None:
+    key = person.user_id or person.anonymous_id
+    return key.encode() if key else None
+
+
+def _pressure_text(detail: str, cooldown_ms: int) -> str:
+    if detail == "day":
+        return "daily contact cap reached"
+    if detail == "week":
+        return "weekly contact cap reached"
+    return f"same offer type sent less than {cooldown_ms // 3_600_000} h ago"

@@ -1,0 +1,169 @@
+"""Building blocks for the offer-engine scenarios: test rules, events, trigger reading."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, TopicPartition
+
+from models.offers.rules import TriggerType
+from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
+from tests.integration.harness import WorkerProcess, produce, wait_until
+
+BASKET_DELAY_S = 4
+BROWSE_DELAY_S = 4
+
+
+def rules_for_tests(directory: Path) -> Path:
+    """The shipped rules with test-sized delays and no quiet hours (tests run at any hour)."""
+    text = DEFAULT_RULES_PATH.read_text()
+    text = text.replace('delay = "30m"', f'delay = "{BASKET_DELAY_S}s"', 1)
+    text = text.replace('delay = "1h"', f'delay = "{BROWSE_DELAY_S}s"', 1)
+    text = text.replace('channels = ["sms", "push"]      # channels affected', "channels = []  #")
+    path = directory / f"offers-{uuid.uuid4().hex[:6]}.toml"
+    path.write_text(text)
+    rules = load_rules(path)
+    basket = rules.triggers[TriggerType.ABANDONED_BASKET]
+    browse = rules.triggers[TriggerType.BROWSE_ABANDONMENT]
+    assert (basket.delay_ms, browse.delay_ms) == (BASKET_DELAY_S * 1000, BROWSE_DELAY_S * 1000)
+    assert rules.quiet_hours.channels == (), "config/offers.toml changed shape"
+    return path
+
+
+SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
+SOCKS = {"product_id": "SOC-001", "category": "socks", "name": "Wool socks", "price": 12.0}
+JACKET = {"product_id": "JAC-001", "category": "jackets", "name": "Rain jacket", "price": 150.0}
+
+
+@dataclass
+class Customer:
+    """One test customer; every event gets a fresh messageId and an explicit event time."""
+
+    worker: WorkerProcess
+    user: str = field(default_factory=lambda: f"cust-{uuid.uuid4().hex[:10]}")
+    anonymous: str = field(default_factory=lambda: f"anon-{uuid.uuid4().hex[:10]}")
+    sent: list[tuple[str, bytes | None, bytes]] = field(default_factory=list)
+
+    def event(
+        self,
+        topic: str,
+        event_name: str | None,
+        /,
+        *,
+        channel: str = "web",
+        at: datetime | None = None,
+        anonymous: bool = False,
+        key: bytes | None = None,
+        call: str = "track",
+        **properties: Any,
+    ) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "messageId": str(uuid.uuid4()),
+            "type": call,
+            "timestamp": (at or datetime.now(UTC)).isoformat(),
+            "context": {"channel": channel},
+            "properties": properties,
+        }
+        if event_name is not None:
+            document["event"] = event_name
+        if anonymous:
+            document["anonymousId"] = self.anonymous
+        else:
+            document["userId"] = self.user
+        record_key = (
+            key if key is not None else (self.anonymous if anonymous else self.user).encode()
+        )
+        self.sent.append((getattr(self.worker.topics, topic), record_key, orjson.dumps(document)))
+        return document
+
+    def consent(self, at: datetime | None = None, **channels: bool) -> None:
+        self.event("clickstream", "Consent Updated", at=at, **channels)
+
+    def till_order(
+        self, store: str, products: list[dict[str, Any]], at: datetime | None = None
+    ) -> None:
+        self.event(
+            "store_checkouts",
+            "Order Completed",
+            channel="store",
+            at=at,
+            order_id=f"till-{uuid.uuid4().hex[:8]}",
+            store_id=store,
+            total=round(sum(p["price"] for p in products), 2),
+            currency="EUR",
+            products=products,
+        )
+
+    def flush(self, settle: bool = False) -> None:
+        """Publish; with ``settle``, return once the worker has consumed them.
+
+        Settling stands for time passing between a customer's steps: events on
+        different topics are consumed by different agents, in no set order.
+        """
+        count = len(self.sent)
+        before = self.worker.metric_sum("omni_records_consumed_total") if settle else 0.0
+        produce(self.worker.services.kafka_broker, self.sent)
+        self.sent = []
+        if settle:
+            wait_until(
+                lambda: self.worker.metric_sum("omni_records_consumed_total") >= before + count,
+                what="records consumed",
+            )
+
+
+def read_topic(broker: str, topic: str) -> list[dict[str, Any]]:
+    consumer = KafkaConsumer(bootstrap_servers=broker, group_id=None, fetch_max_wait_ms=50)
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        assignment = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assignment)
+        consumer.seek_to_beginning(*assignment)
+        records: list[dict[str, Any]] = []
+        while True:
+            batch = consumer.poll(timeout_ms=300)
+            if not batch:
+                return records
+            for rows in batch.values():
+                records += [orjson.loads(row.value) for row in rows]
+    finally:
+        consumer.close()
+
+
+def wait_for(
+    worker: WorkerProcess,
+    topic_attr: str,
+    user: str,
+    *,
+    count: int = 1,
+    timeout_s: float = 30.0,
+    settle_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Records about ``user`` on a trigger topic, once at least ``count`` arrived."""
+    topic = getattr(worker.topics, topic_attr)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [
+            record
+            for record in read_topic(worker.services.kafka_broker, topic)
+            if user in (record.get("userId"), record.get("anonymousId"))
+        ]
+        if len(found) >= count or time.monotonic() > deadline:
+            if settle_s:
+                time.sleep(settle_s)
+                found = [
+                    record
+                    for record in read_topic(worker.services.kafka_broker, topic)
+                    if user in (record.get("userId"), record.get("anonymousId"))
+                ]
+            return found
+        time.sleep(0.3)
+
+
+def days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)

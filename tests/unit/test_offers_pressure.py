@@ -1,0 +1,138 @@
+"""Contact pressure: caps, cooldown and re-emission, in event time."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.context import Contact as StoredContact
+from models.context import CustomerContext
+from models.offers.pressure import Contact, history, pressure_verdict
+from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
+from tests.unit.offers_support import HOUR
+from tests.unit.test_context_support import DAY
+
+CAPPED, COOLDOWN = SuppressionReason.CAPPED, SuppressionReason.COOLDOWN
+BASKET, CROSS, REACT = (
+    TriggerType.ABANDONED_BASKET,
+    TriggerType.CROSS_SELL,
+    TriggerType.REACTIVATION,
+)
+T = 1_717_243_200_000  # 2024-06-01T12:00Z
+CAPS = ContactCaps(per_day=1, per_week=3)
+
+
+def verdict(
+    past: list[Contact],
+    at_ms: int,
+    kind: TriggerType = CROSS,
+    caps: ContactCaps = CAPS,
+    cooldown_ms: int = 0,
+    trigger_id: str = "new",
+) -> SuppressionReason | None:
+    return pressure_verdict(past, trigger_id, kind, at_ms, caps, cooldown_ms)
+
+
+def test_a_first_contact_is_allowed() -> None:
+    assert verdict([], T) is None
+
+
+def test_the_day_cap_counts_the_last_24_hours() -> None:
+    past = [Contact("a", BASKET, T - 23 * HOUR)]
+    assert verdict(past, T) is CAPPED
+    assert verdict(past, T, caps=ContactCaps(per_day=2, per_week=3)) is None
+
+
+def test_a_contact_exactly_24_hours_ago_no_longer_counts() -> None:
+    past = [Contact("a", BASKET, T - DAY)]
+    assert verdict(past, T) is None
+    assert verdict(past, T - 1) is CAPPED
+
+
+def test_the_week_cap_counts_the_last_7_days() -> None:
+    past = [Contact(f"c{i}", BASKET, T - i * 2 * DAY) for i in (1, 2, 3)]  # 2, 4, 6 days ago
+    assert verdict(past, T) is CAPPED
+    assert verdict(past, T, caps=ContactCaps(per_day=1, per_week=4)) is None
+
+
+def test_a_contact_exactly_7_days_ago_no_longer_counts() -> None:
+    past = [
+        Contact("a", BASKET, T - 7 * DAY),
+        *(Contact(f"c{i}", BASKET, T - i * DAY) for i in (2, 4)),
+    ]
+    assert verdict(past, T) is None
+    assert verdict(past, T - 1) is CAPPED
+
+
+def test_cooldown_is_per_type() -> None:
+    past = [Contact("a", CROSS, T - 3 * DAY)]
+    assert verdict(past, T, CROSS, cooldown_ms=7 * DAY) is COOLDOWN
+    assert verdict(past, T, REACT, cooldown_ms=7 * DAY) is None
+    assert verdict(past, T, CROSS, cooldown_ms=3 * DAY) is None  # exactly the cooldown ago
+
+
+def test_cooldown_is_checked_before_caps() -> None:
+    past = [Contact("a", CROSS, T - HOUR)]
+    assert verdict(past, T, CROSS, cooldown_ms=DAY) is COOLDOWN
+    assert verdict(past, T, REACT, cooldown_ms=DAY) is CAPPED
+
+
+def test_re_emitting_the_same_trigger_is_not_a_new_contact() -> None:
+    past = [Contact("same", CROSS, T - HOUR)]
+    assert verdict(past, T, CROSS, cooldown_ms=DAY, trigger_id="same") is None
+
+
+def test_contacts_after_the_decision_time_count_too() -> None:
+    # A late event decides behind a recorded contact: it must still see it.
+    later = [Contact("a", CROSS, T)]
+    assert verdict(later, T - 2 * HOUR, CROSS, cooldown_ms=DAY) is COOLDOWN
+    assert verdict(later, T - 2 * HOUR, CROSS, cooldown_ms=0) is CAPPED
+    assert verdict(later, T - DAY, CROSS, cooldown_ms=0) is None
+
+
+def test_zero_caps_allow_nothing_new() -> None:
+    assert verdict([], T, caps=ContactCaps(per_day=0, per_week=3)) is CAPPED
+
+
+def test_history_reads_the_contacts_of_a_context() -> None:
+    context = CustomerContext(
+        contacts=(
+            StoredContact("t1", "cross_sell", "email", T - HOUR),
+            StoredContact("t2", "from_the_future", "sms", T - 2 * HOUR),
+        )
+    )
+    past = history(context)
+    assert past == (Contact("t1", CROSS, T - HOUR), Contact("t2", "from_the_future", T - 2 * HOUR))
+    # An unknown type still counts against caps.
+    caps = ContactCaps(per_day=2, per_week=3)
+    assert pressure_verdict(past, "t3", REACT, T, caps, 0) is CAPPED
+
+
+def _worst_window(times: list[int], span: int) -> int:
+    return max((sum(s <= t < s + span for t in times) for s in times), default=0)
+
+
+@given(
+    attempts=st.lists(
+        st.tuples(st.integers(0, 20 * DAY), st.sampled_from(list(TriggerType))), max_size=40
+    ),
+    per_day=st.integers(1, 3),
+    extra=st.integers(0, 4),
+    cooldown_days=st.integers(0, 3),
+)
+def test_allowed_contacts_never_exceed_the_caps_in_any_window(
+    attempts: list[tuple[int, TriggerType]], per_day: int, extra: int, cooldown_days: int
+) -> None:
+    """Decisions of one person in any order, each taken only when allowed."""
+    caps = ContactCaps(per_day=per_day, per_week=per_day + extra)
+    sent: list[Contact] = []
+    for index, (at, kind) in enumerate(attempts):
+        if pressure_verdict(sent, f"t{index}", kind, at, caps, cooldown_days * DAY) is None:
+            sent.append(Contact(f"t{index}", kind, at))
+    times = [c.at_ms for c in sent]
+    assert _worst_window(times, DAY) <= caps.per_day
+    assert _worst_window(times, 7 * DAY) <= caps.per_week
+    for a in sent:
+        for b in sent:
+            if a is not b and a.type == b.type:
+                assert abs(a.at_ms - b.at_ms) >= cooldown_days * DAY
