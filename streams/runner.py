@@ -86,7 +86,16 @@ def _summary(metrics: dict[str, dict[tuple[tuple[str, str], ...], float]], rate:
         f"dead-letters {int(sum(dead.values())):>7,}   "
         + "  ".join(f"{reason}={int(count)}" for reason, count in sorted(dead.items()))
     )
-    lines.append("triggers out          -   (the next-best-offer engine is not built yet)")
+    sent = _by_label(metrics.get("omni_triggers_emitted_total", {}), "type")
+    lines.append(
+        f"triggers out {int(sum(sent.values())):>7,}   "
+        + "  ".join(f"{kind}={int(count)}" for kind, count in sorted(sent.items()))
+    )
+    held = _by_label(metrics.get("omni_triggers_suppressed_total", {}), "reason")
+    lines.append(
+        f"suppressed   {int(sum(held.values())):>7,}   "
+        + "  ".join(f"{reason}={int(count)}" for reason, count in sorted(held.items()))
+    )
     return "\n".join(lines)
 
 
