@@ -81,7 +81,7 @@ def _setting(env: str, default: Any, doc: str) -> Any:
     return field(default=default, metadata={"env": env, "doc": doc})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
     """Every tunable of the worker. Each field names its env var in ``metadata``."""
 
@@ -159,6 +159,11 @@ class Settings:
     redis_retry_max_s: float = _setting(
         "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
     )
+    api_token: str = _setting(
+        "API_TOKEN",
+        "",
+        "Bearer token of the HTTP API (a secret: set it, never log it); empty disables the API",
+    )
     log_level: str = _setting("LOG_LEVEL", "info", "Worker log level")
     topics: TopicNames = field(default_factory=TopicNames)
 
@@ -212,6 +217,11 @@ class Settings:
             raise ConfigError(f"WEB_PORT must be a TCP port, got {self.web_port}")
         if self.heartbeat_interval_s >= self.session_timeout_s:
             raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
+
+    def __repr__(self) -> str:
+        # Settings get logged; the API token must not be.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_token"}
+        return f"Settings({shown}, api_token={'***' if self.api_token else ''!r})"
 
     @property
     def kafka_bootstrap(self) -> list[str]:

@@ -15,14 +15,13 @@ from typing import Any, cast
 
 from faust import Stream
 from faust.types import EventT, StreamT
-from faust.web import Request, Response, View
-from prometheus_client import generate_latest
 from redis.asyncio import Redis
 
 from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
+from streams.api import ApiDeps, add_api
 from streams.engine import OfferEngine
 from streams.ingest import IngestPipeline, InputRecord
 from streams.metrics import Metrics
@@ -32,8 +31,6 @@ from streams.store import RedisContextStore
 from streams.transport import App
 
 log = logging.getLogger(__name__)
-
-PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 
 
 def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
@@ -79,14 +76,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     async def send_deadletter(key: bytes | None, value: bytes) -> None:
         await send(settings.topics.deadletter, key, value)
 
-    engine = OfferEngine(
-        load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH),
-        store,
-        OfferStore(redis),
-        send,
-        metrics,
-        settings.topics,
-    )
+    rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
+    offers = OfferStore(redis)
+    engine = OfferEngine(rules, store, offers, send, metrics, settings.topics)
 
     pipeline = IngestPipeline(
         EventParser(
@@ -105,7 +97,24 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     for topic_name in settings.topics.inputs:
         _add_ingest_agent(app, topic_name, pipeline, settings)
     _add_timer(app, engine, settings)
-    _add_routes(app, store, metrics)
+    add_api(
+        ApiDeps(
+            app=app,
+            store=store,
+            offers=offers,
+            rules=rules,
+            metrics=metrics,
+            token=settings.api_token,
+            input_topics=frozenset(settings.topics.inputs),
+        )
+    )
+    if not settings.api_token:
+        log.warning("API_TOKEN is not set: the customer API answers 401 api_disabled")
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def mark_up() -> None:
+        metrics.up.set(1)
+
     app.ingest_pipeline = pipeline  # type: ignore[attr-defined]
     return app
 
@@ -156,29 +165,3 @@ def _input_record(event: EventT[Any]) -> InputRecord:
         key=message.key,
         value=message.value,
     )
-
-
-def _add_routes(app: App, store: RedisContextStore, metrics: Metrics) -> None:
-    @app.page("/metrics")
-    class MetricsView(View):
-        async def get(self, request: Request) -> Response:
-            return self.bytes(
-                generate_latest(metrics.registry), content_type=PROMETHEUS_CONTENT_TYPE
-            )
-
-    @app.page("/health")
-    class HealthView(View):
-        async def get(self, request: Request) -> Response:
-            return self.json({"status": "ok"})
-
-    @app.page("/ready")
-    class ReadyView(View):
-        async def get(self, request: Request) -> Response:
-            try:
-                redis_ok = await store.ping()
-            except Exception:
-                redis_ok = False
-            assigned = bool(app.consumer.assignment()) if app.consumer else False
-            ready = redis_ok and assigned
-            body = {"ready": ready, "redis": redis_ok, "partitions_assigned": assigned}
-            return self.json(body, status=200 if ready else 503)

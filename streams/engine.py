@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import orjson
 
 from config import TopicNames
-from models.context import CustomerContext
+from models.context import CustomerContext, preferred_store
 from models.events import Event, EventKind, Identity, IdentityKind
 from models.offers.arbitration import arbitrate
 from models.offers.candidates import Candidate, Signals, immediate_candidates
@@ -31,13 +31,13 @@ from models.offers.rules import (
     TOPIC_OF,
     OfferRules,
     SuppressionReason,
-    TriggerType,
 )
 from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
 from streams.offer_store import DueTimer, OfferStore, Schedule
 from streams.redis_keys import identity_tag
+from streams.signals import SignalReader
 from streams.store import BatchOutcome, OwnerUpdate, RedisContextStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class OfferEngine:
         self._metrics = metrics
         self._topics = topics
         self._wall_clock = wall_clock
+        self._signal_reader = SignalReader(offers, rules)
 
     async def after_batch(self, batch: BatchOutcome) -> None:
         await self._offers.observe(batch.applied)
@@ -207,10 +208,8 @@ class OfferEngine:
         self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
 
     async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:
-        from models.context import preferred_store
-
         stock_pairs: list[tuple[str, str]] = []
-        ordered_categories: set[str] = set()
+        bought: set[str] = set()
         order_time = 0
         for _owner, update in updates:
             store = preferred_store(update.context)
@@ -218,33 +217,9 @@ class OfferEngine:
                 if event.kind is EventKind.PRODUCT_VIEWED and store:
                     stock_pairs += [(store, p.product_id) for p in event.products]
                 if event.kind is EventKind.ORDER_COMPLETED:
-                    ordered_categories |= {p.category for p in event.products if p.category}
+                    bought |= {p.category for p in event.products if p.category}
                     order_time = max(order_time, event.event_time_ms)
-        stock = await self._offers.stock(stock_pairs) if stock_pairs else {}
-        trending: dict[str, tuple[str, ...]] = {}
-        wanted = {
-            complement
-            for category in ordered_categories
-            for complement in self._rules.cross_sell.get(category, ())
-        }
-        if wanted and self._rules.rule(TriggerType.CROSS_SELL):
-            counts = await self._offers.trend_counts(order_time, self._rules.trend_window_ms)
-            trending = _rank_by_category(counts, wanted)
-        return Signals(stock=stock, trending=trending)
-
-
-def _rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
-    scores: dict[str, dict[str, int]] = {category: {} for category in categories}
-    for field, count in counts.items():
-        _kind, scope, *rest = field.split("|")
-        if scope == "cp" and rest[0] in scores:
-            products = scores[rest[0]]
-            products[rest[1]] = products.get(rest[1], 0) + count
-    return {
-        category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
-        for category, products in scores.items()
-        if products
-    }
+        return await self._signal_reader.read(stock_pairs, bought, order_time)
 
 
 def _person(owner: Identity, events: list[Event]) -> Person:

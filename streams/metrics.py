@@ -123,4 +123,22 @@ class Metrics:
         self.timers_fired = Counter(
             f"{PREFIX}_timers_fired_total", "Pending triggers whose deadline passed", registry=r
         )
+        self.consumer_lag = Gauge(
+            f"{PREFIX}_consumer_lag",
+            "Records behind the fetch high watermark, per input partition of this worker",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.timers_pending = Gauge(
+            f"{PREFIX}_timers_pending",
+            "Pending triggers armed on this worker's partitions",
+            registry=r,
+        )
+        self.api_seconds = Histogram(
+            f"{PREFIX}_api_request_seconds",
+            "HTTP API request latency",
+            ["route", "method", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.up = Gauge(f"{PREFIX}_worker_up", "1 while the worker processes records", registry=r)

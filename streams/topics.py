@@ -41,3 +41,16 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
         return missing
     finally:
         admin.close()
+
+
+def main() -> int:
+    """``python -m streams.topics``: create the missing topics and exit (the compose init job)."""
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings.from_env()
+    created = ensure_topics(settings, timeout_s=120.0)
+    print(f"{len(created)} topics created, {len(settings.topics.all) - len(created)} already there")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -82,6 +82,13 @@ class Customer:
         self.sent.append((getattr(self.worker.topics, topic), record_key, orjson.dumps(document)))
         return document
 
+    def identify(self, at: datetime | None = None) -> None:
+        """The visitor logs in: links ``anonymous`` to ``user``."""
+        document = self.event("clickstream", None, call="identify", at=at)
+        document["anonymousId"] = self.anonymous
+        topic, key, _old = self.sent[-1]
+        self.sent[-1] = (topic, key, orjson.dumps(document))
+
     def consent(self, at: datetime | None = None, **channels: bool) -> None:
         self.event("clickstream", "Consent Updated", at=at, **channels)
 

@@ -221,6 +221,7 @@ EXPECTED_DEFAULTS = {
     "OFFER_RULES_PATH": "",
     "TIMER_INTERVAL_MS": "200",
     "REDIS_RETRY_MAX_S": "5.0",
+    "API_TOKEN": "",
     "LOG_LEVEL": "info",
     "TOPIC_CLICKSTREAM": "clickstream",
     "TOPIC_BASKET": "basket",
@@ -289,3 +290,9 @@ def test_an_empty_broker_list_is_rejected() -> None:
 def test_at_risk_must_come_before_lapsed() -> None:
     with pytest.raises(ConfigError, match="LIFECYCLE_AT_RISK_DAYS"):
         Settings.from_env({"LIFECYCLE_AT_RISK_DAYS": "90", "LIFECYCLE_LAPSED_DAYS": "90"})
+
+
+def test_the_api_token_never_shows_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"API_TOKEN": "s3cret-value"})
+    assert "s3cret-value" not in repr(settings)
+    assert settings.api_token == "s3cret-value"

@@ -1,0 +1,87 @@
+"""Live signals the decisions read: stock at stores and trending products per category."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from models.offers.candidates import Signals
+from models.offers.rules import OfferRules, TriggerType
+from streams.offer_store import OfferStore
+
+
+class SignalReader:
+    def __init__(self, offers: OfferStore, rules: OfferRules) -> None:
+        self._offers = offers
+        self._rules = rules
+
+    async def read(
+        self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int
+    ) -> Signals:
+        """Stock for ``(store, product)`` pairs; trending products of the categories that
+        complement ``bought_categories`` (only when cross-sell is on)."""
+        pairs = list(stock_pairs)
+        stock = await self._offers.stock(pairs) if pairs else {}
+        wanted = {
+            complement
+            for category in bought_categories
+            for complement in self._rules.cross_sell.get(category, ())
+        }
+        trending: dict[str, tuple[str, ...]] = {}
+        if wanted and self._rules.rule(TriggerType.CROSS_SELL):
+            counts = await self._offers.trend_counts(at_ms, self._rules.trend_window_ms)
+            trending = rank_by_category(counts, wanted)
+        return Signals(stock=stock, trending=trending)
+
+
+def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
+    """Products of each category, most viewed, added and bought first (ties by id)."""
+    scores: dict[str, dict[str, int]] = {category: {} for category in categories}
+    for field, count in counts.items():
+        _kind, scope, *rest = field.split("|")
+        if scope == "cp" and rest[0] in scores:
+            products = scores[rest[0]]
+            products[rest[1]] = products.get(rest[1], 0) + count
+    return {
+        category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
+        for category, products in scores.items()
+        if products
+    }
+
+
+def top_products(
+    counts: dict[str, int], *, store: str | None, category: str | None, limit: int
+) -> list[dict[str, object]]:
+    """The live top products: views, adds and purchases, optionally for a store or category.
+
+    A store narrows to purchases at that store's tills (views are online, storeless).
+    """
+    tallies: dict[str, dict[str, int]] = {}
+    kinds = {"v": "views", "a": "adds", "b": "purchases"}
+    for field, count in counts.items():
+        kind, scope, *rest = field.split("|")
+        if store is not None:
+            if scope != "sp" or rest[0] != store:
+                continue
+            product = rest[1]
+        elif category is not None:
+            if scope != "cp" or rest[0] != category:
+                continue
+            product = rest[1]
+        elif scope == "p":
+            product = rest[0]
+        else:
+            continue
+        tally = tallies.setdefault(product, {"views": 0, "adds": 0, "purchases": 0})
+        tally[kinds[kind]] += count
+    ranked = sorted(
+        tallies.items(),
+        key=lambda kv: (-(kv[1]["views"] + 3 * kv[1]["adds"] + 5 * kv[1]["purchases"]), kv[0]),
+    )
+    return [
+        {
+            "product_id": product,
+            **tally,
+            "score": tally["views"] + 3 * tally["adds"] + 5 * tally["purchases"],
+        }
+        for product, tally in ranked[:limit]
+    ]

@@ -1,0 +1,216 @@
+"""The touchpoint API against a running worker, real broker and Redis."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from streams.services import start_redis
+from tests.integration.harness import Services, WorkerProcess, wait_until
+from tests.integration.offer_scenarios import JACKET, SHOES, Customer, rules_for_tests, wait_for
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "test-token-not-a-secret"
+
+
+def call(
+    worker: WorkerProcess, path: str, *, method: str = "GET", token: str | None = TOKEN
+) -> tuple[int, Any]:
+    request = urllib.request.Request(f"{worker.url}{path}", method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, body, kind = response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        status, body, kind = error.code, error.read(), error.headers["Content-Type"]
+    return status, (orjson.loads(body) if "json" in (kind or "") else body.decode())
+
+
+@pytest.fixture(scope="module")
+def worker(services: Services, log_dir: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(
+        services,
+        log_dir / "workers",
+        extra_env={"API_TOKEN": TOKEN, "OFFER_RULES_PATH": str(rules_for_tests(log_dir))},
+    )
+    process.create_topics()
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def shopper(worker: WorkerProcess) -> Customer:
+    """An anonymous visitor who browses, identifies, consents, adds to basket."""
+    customer = Customer(worker)
+    customer.event("clickstream", "Product Viewed", anonymous=True, **JACKET)
+    customer.event("clickstream", "Product Viewed", anonymous=True, **JACKET)
+    customer.identify()
+    customer.flush(settle=True)
+    customer.consent(email=True, push=True)
+    customer.flush(settle=True)
+    customer.event("basket", "Product Added", **SHOES)
+    customer.flush(settle=True)
+    return customer
+
+
+@pytest.mark.parametrize(("token", "code"), [(None, "missing_token"), ("wrong", "invalid_token")])
+def test_protected_endpoints_need_the_bearer_token(
+    worker: WorkerProcess, shopper: Customer, token: str | None, code: str
+) -> None:
+    for path in (
+        f"/customers/{shopper.user}/context",
+        f"/customers/{shopper.user}/next-best-offer",
+        f"/customers/{shopper.user}/export",
+        "/trends",
+    ):
+        status, body = call(worker, path, token=token)
+        assert status == 401, path
+        assert body == {"error": {"code": code, "message": body["error"]["message"]}}
+    status, body = call(worker, f"/customers/{shopper.user}", method="DELETE", token=token)
+    assert (status, body["error"]["code"]) == (401, code)
+
+
+def test_context_by_user_id_and_by_anonymous_id(worker: WorkerProcess, shopper: Customer) -> None:
+    status, context = call(worker, f"/customers/{shopper.user}/context")
+    assert status == 200
+    assert context["userId"] == shopper.user
+    assert context["anonymousIds"] == [shopper.anonymous]
+    assert context["lifecycle_stage"] == "identified"
+    assert [item["product_id"] for item in context["basket"]["items"]] == ["SHO-001"]
+    assert context["consent"] == {"email": True, "sms": False, "push": True, "ads": False}
+    assert context["recent_products"][0]["product_id"] == "JAC-001"
+    assert context["recent_products"][0]["views"] == 2
+    status, by_visitor = call(worker, f"/customers/{shopper.anonymous}/context")
+    assert (status, by_visitor["userId"]) == (200, shopper.user)
+
+
+def test_next_best_offer_reserves_nothing_and_explains_itself(
+    worker: WorkerProcess, shopper: Customer
+) -> None:
+    status, offer = call(worker, f"/customers/{shopper.user}/next-best-offer")
+    assert status == 200
+    assert offer["reserved"] is False
+    best = offer["best"]
+    assert best["type"] == "abandoned_basket"
+    assert best["offer"]["product_ids"] == ["SHO-001"]
+    assert best["channel"] == "email"
+    assert best["reason"]["text"]
+    assert offer["considered"][0]["trigger_id"] == best["trigger_id"]
+    assert offer["considered"][0]["verdict"] == "best"
+    again = call(worker, f"/customers/{shopper.user}/next-best-offer")[1]
+    assert again["best"]["trigger_id"] == best["trigger_id"]  # nothing was spent
+
+
+def test_export_then_erase_then_404(worker: WorkerProcess) -> None:
+    customer = Customer(worker)
+    customer.event("clickstream", "Product Viewed", anonymous=True, **JACKET)
+    customer.identify()
+    customer.flush(settle=True)
+
+    status, exported = call(worker, f"/customers/{customer.user}/export")
+    assert status == 200
+    assert exported["identity"] == {"kind": "user", "id": customer.user}
+    assert exported["linked_anonymous_ids"] == [customer.anonymous]
+    assert len(exported["processed_message_ids"]) == 2
+    assert exported["context"]["userId"] == customer.user
+
+    status, body = call(worker, f"/customers/{customer.user}", method="DELETE")
+    assert (status, body) == (200, {"erased": True})
+    for who in (customer.user, customer.anonymous):
+        status, body = call(worker, f"/customers/{who}/context")
+        assert (status, body["error"]["code"]) == (404, "customer_not_found")
+    assert call(worker, f"/customers/{customer.user}", method="DELETE")[0] == 404
+
+
+def test_trends_list_live_top_products(worker: WorkerProcess, shopper: Customer) -> None:
+    buyer = Customer(worker)
+    buyer.till_order("store-009", [JACKET, SHOES])
+    buyer.flush(settle=True)
+    status, trends = call(worker, "/trends?limit=5")
+    assert status == 200
+    assert trends["window_seconds"] == 3600
+    ids = [p["product_id"] for p in trends["products"]]
+    assert {"JAC-001", "SHO-001"} <= set(ids)
+    status, at_store = call(worker, "/trends?store=store-009")
+    assert [p["purchases"] for p in at_store["products"]] == [1, 1]
+    status, shoes = call(worker, "/trends?category=shoes")
+    assert [p["product_id"] for p in shoes["products"]] == ["SHO-001"]
+    status, body = call(worker, "/trends?limit=0")
+    assert (status, body["error"]["code"]) == (400, "bad_limit")
+
+
+def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
+    assert call(worker, "/health", token=None) == (200, {"status": "ok"})
+    status, ready = call(worker, "/ready", token=None)
+    assert (status, ready["ready"]) == (200, True)
+    status, document = call(worker, "/openapi.json", token=None)
+    assert status == 200 and document["openapi"].startswith("3.")
+    status, body = call(worker, "/customers/nobody-at-all/context")
+    assert (status, body["error"]["code"]) == (404, "customer_not_found")
+
+
+def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) -> None:
+    customer = Customer(worker)
+    customer.consent(email=True)
+    customer.flush(settle=True)
+    customer.till_order("store-001", [SHOES])
+    customer.flush(settle=True)
+    assert wait_for(worker, "cross_sell", customer.user, timeout_s=20)
+    produce_bad = Customer(worker)
+    produce_bad.sent.append((worker.topics.clickstream, None, b"{broken"))
+    produce_bad.flush(settle=True)
+
+    def sent(topic_attr: str) -> int:
+        from tests.integration.offer_scenarios import read_topic
+
+        return len(read_topic(worker.services.kafka_broker, getattr(worker.topics, topic_attr)))
+
+    wait_until(lambda: worker.metric_sum("omni_deadletters_total") == sent("deadletter"))
+    emitted = sum(sent(t) for t in ("remarketing", "web_to_store", "cross_sell"))
+    assert worker.metric_sum("omni_triggers_emitted_total") == emitted
+    assert worker.metric_sum("omni_triggers_suppressed_total") == sent("suppressed")
+    assert worker.metric_sum("omni_deadletters_total", reason="not_json") >= 1
+    samples = worker.metrics()
+    assert ("omni_worker_up", ()) in samples
+    assert any(name == "omni_consumer_lag" for name, _labels in samples)
+    assert any(name == "omni_api_request_seconds_count" for name, _labels in samples)
+
+    text = call(worker, "/metrics", token=None)[1]
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package prometheus); format not linted")
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text.encode(), capture_output=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout.decode() + checked.stderr.decode()
+
+
+def test_ready_answers_503_while_redis_is_down(
+    make_worker: Callable[..., WorkerProcess], log_dir: Path
+) -> None:
+    redis = start_redis(log_dir)
+    worker = make_worker(extra_env={"API_TOKEN": TOKEN})
+    worker.services = Services(worker.services.kafka_broker, f"redis://127.0.0.1:{redis.port}/0")
+    worker.create_topics()
+    worker.start()
+    assert call(worker, "/ready", token=None)[0] == 200
+    redis.stop()
+    _status, body = wait_until(
+        lambda: (r := call(worker, "/ready", token=None))[0] == 503 and r, timeout_s=20
+    )
+    assert body == {"ready": False, "redis": False, "partitions_assigned": True}
+    assert call(worker, "/health", token=None)[0] == 200
+    time.sleep(0.1)
+    assert worker.alive()
