@@ -44,16 +44,13 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 bench: $(STAMP) ## Benchmarks: events/s, latency percentiles, memory
 	$(PY) -m tests.bench
 
-up: ## Start the production-like stack with docker compose
-	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
+up: ## Build and start the full stack with docker compose (API_TOKEN, GRAFANA_ADMIN_PASSWORD set)
 	docker compose up -d --build
 
-down: ## Stop the docker compose stack
-	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
+down: ## Stop the docker compose stack (keeps its data volumes)
 	docker compose down
 
 logs: ## Follow the docker compose logs
-	@test -f docker-compose.yml || { echo "docker-compose.yml is not written yet (issue #5)"; exit 1; }
 	docker compose logs -f
 
 clean: ## Remove the venv, caches and run logs

@@ -21,7 +21,7 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from models.context import preferred_store, to_document
+from models.context import CustomerContext, preferred_store, to_document
 from models.events import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.person import Person
@@ -150,7 +150,7 @@ class _Api:
         self.deps = deps
         self.signals = SignalReader(deps.offers, deps.rules)
 
-    async def _owner(self, request: Request, customer_id: str) -> Identity:
+    async def _owner(self, request: Request, customer_id: str) -> tuple[Identity, CustomerContext]:
         """A userId, else an anonymousId (``?kind=anonymous`` forces the latter)."""
         kind = request.query.get("kind", "")
         if kind not in ("", "user", "anonymous"):
@@ -160,26 +160,21 @@ class _Api:
             candidates = [IdentityKind.USER if kind == "user" else IdentityKind.ANONYMOUS]
         for identity_kind in candidates:
             owner = await self.deps.store.resolve(Identity(identity_kind, customer_id))
-            if await self.deps.store.get(owner) is not None:
-                return owner
+            with self.deps.metrics.redis_seconds.labels("context_read").time():
+                context = await self.deps.store.get(owner)
+            if context is not None:
+                return owner, context
         raise ApiError(404, "customer_not_found", "no context is stored for this id")
 
     async def context(self, view: View, request: Request, customer_id: str) -> Response:
-        owner = await self._owner(request, customer_id)
-        with self.deps.metrics.redis_seconds.labels("context_read").time():
-            context = await self.deps.store.get(owner)
-        if context is None:
-            raise ApiError(404, "customer_not_found", "no context is stored for this id")
+        _owner, context = await self._owner(request, customer_id)
         document = to_document(
             context, _now_ms(), self.deps.store.thresholds, self.deps.store.limits
         )
         return _json(view, document)
 
     async def next_best_offer(self, view: View, request: Request, customer_id: str) -> Response:
-        owner = await self._owner(request, customer_id)
-        context = await self.deps.store.get(owner)
-        if context is None:
-            raise ApiError(404, "customer_not_found", "no context is stored for this id")
+        owner, context = await self._owner(request, customer_id)
         now = _now_ms()
         store = preferred_store(context)
         pairs = [(store, p.product_id) for p in context.recent_products] if store else []
@@ -210,14 +205,14 @@ class _Api:
         )
 
     async def export(self, view: View, request: Request, customer_id: str) -> Response:
-        owner = await self._owner(request, customer_id)
+        owner, _context = await self._owner(request, customer_id)
         document = await export(self.deps.store, owner, _now_ms())
         if document is None:
             raise ApiError(404, "customer_not_found", "no context is stored for this id")
         return _json(view, document)
 
     async def erase(self, view: View, request: Request, customer_id: str) -> Response:
-        owner = await self._owner(request, customer_id)
+        owner, _context = await self._owner(request, customer_id)
         await erase(self.deps.store, owner)
         self.deps.metrics.erasures.inc()
         return _json(view, {"erased": True})
@@ -232,7 +227,7 @@ class _Api:
         store, category = request.query.get("store"), request.query.get("category")
         now = _now_ms()
         window = self.deps.rules.trend_window_ms
-        counts = await self.deps.offers.trend_counts(now, window)
+        counts = await self.signals.trend_counts(now)
         products = top_products(counts, store=store, category=category, limit=limit)
         return _json(
             view,

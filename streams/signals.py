@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from models.offers.candidates import Signals
 from models.offers.rules import OfferRules, TriggerType
 from streams.offer_store import OfferStore
 
+TREND_CACHE_MS = 5_000
+TREND_CACHE_SIZE = 16
+
 
 class SignalReader:
+    """Reads signals for decisions. Trend windows are cached for a few seconds: summing
+    an hour of per-minute buckets per decision or API call would dominate their cost,
+    and a trend does not move in five seconds."""
+
     def __init__(self, offers: OfferStore, rules: OfferRules) -> None:
         self._offers = offers
         self._rules = rules
+        self._trends: OrderedDict[int, dict[str, int]] = OrderedDict()
+
+    async def trend_counts(self, at_ms: int) -> dict[str, int]:
+        slot = at_ms // TREND_CACHE_MS
+        cached = self._trends.get(slot)
+        if cached is None:
+            window_end = (slot + 1) * TREND_CACHE_MS - 1
+            cached = await self._offers.trend_counts(window_end, self._rules.trend_window_ms)
+            self._trends[slot] = cached
+            while len(self._trends) > TREND_CACHE_SIZE:
+                self._trends.popitem(last=False)
+        return cached
 
     async def read(
         self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int
@@ -28,8 +48,7 @@ class SignalReader:
         }
         trending: dict[str, tuple[str, ...]] = {}
         if wanted and self._rules.rule(TriggerType.CROSS_SELL):
-            counts = await self._offers.trend_counts(at_ms, self._rules.trend_window_ms)
-            trending = rank_by_category(counts, wanted)
+            trending = rank_by_category(await self.trend_counts(at_ms), wanted)
         return Signals(stock=stock, trending=trending)
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import statistics
 import tempfile
 import time
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,8 +98,35 @@ def _memory_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
     return [size for size in sizes if size]
 
 
+API_TOKEN = "bench-token"
+API_CLIENTS = 8
+API_REQUESTS = 2000
+
+
+def _api_load(
+    base_url: str, route: str, customer_ids: list[str], requests: int
+) -> tuple[list[float], float]:
+    """Concurrent GETs for random known customers; latency per request and throughput."""
+    rng = random.Random(7)
+    paths = [f"/customers/{rng.choice(customer_ids)}/{route}" for _ in range(requests)]
+
+    def fetch(path: str) -> float:
+        request = urllib.request.Request(base_url + path)
+        request.add_header("Authorization", f"Bearer {API_TOKEN}")
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            assert response.status == 200
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(API_CLIENTS) as pool:
+        latencies = list(pool.map(fetch, paths))
+    return latencies, requests / (time.perf_counter() - started)
+
+
 def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: int) -> None:
-    worker = WorkerProcess(services, log_dir, partitions=4)
+    worker = WorkerProcess(services, log_dir, partitions=4, extra_env={"API_TOKEN": API_TOKEN})
     worker.create_topics()
     try:
         generated = list(
@@ -175,6 +205,12 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
             f"p90 {sorted(per_customer)[int(0.9 * len(per_customer))]:,} B, "
             f"max {max(per_customer):,} B"
         )
+        for route in ("context", "next-best-offer"):
+            latencies, rate = _api_load(worker.url, route, customer_ids, API_REQUESTS)
+            print(
+                f"api       GET /customers/{{id}}/{route}, {API_REQUESTS} requests from "
+                f"{API_CLIENTS} clients: {rate:,.0f} req/s, {_percentiles(latencies)}"
+            )
         rss, peak = _rss_mib(worker.process.pid) if worker.process else (0.0, 0.0)
         info = client.info("memory")
         contexts = sum(1 for _ in client.scan_iter("ctx:*", count=1000))
