@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             stack = EmbeddedStack(args.run_dir / "services").start()
             env |= {"KAFKA_BROKER": stack.kafka_broker, "REDIS_URL": stack.redis_url}
         env.setdefault("WEB_PORT", str(free_port()))
+        generated_token = "API_TOKEN" not in env
+        if generated_token:  # a throwaway token for this demo; a token you set is never shown
+            env["API_TOKEN"] = secrets.token_urlsafe(16)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         settings = Settings.from_env(env)
         print(f"broker {settings.kafka_broker}   redis {settings.redis_url}", flush=True)
@@ -152,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
                     args.run_dir / "generator.log",
                 )
             )
-        metrics_url = f"http://127.0.0.1:{settings.web_port}/metrics"
-        print(f"worker metrics at {metrics_url}; logs in {args.run_dir}; Ctrl-C stops everything\n")
+        base = f"http://127.0.0.1:{settings.web_port}"
+        metrics_url = f"{base}/metrics"
+        token = env["API_TOKEN"] if generated_token else "$API_TOKEN"
+        print(f"API {base} (Authorization: Bearer {token}); metrics {metrics_url}")
+        print(f"logs in {args.run_dir}; Ctrl-C stops everything\n")
         _watch(children, metrics_url)
     except _Stop:
         print("\nstopping ...", flush=True)
