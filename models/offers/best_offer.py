@@ -28,10 +28,11 @@ from models.offers.candidates import (
     CROSS_SELL_PRODUCTS,
     Candidate,
     Signals,
-    _round_robin,
     day_text,
     duration_text,
+    lapse_text,
     last_order_before,
+    round_robin,
     view_count,
     views_within,
 )
@@ -223,7 +224,7 @@ def _cross_sell(
         return []
     complements = list(dict.fromkeys(c for cat in categories for c in mapping[cat]))
     trending = [signals.trending.get(c, ()) for c in complements]
-    picks = _round_robin(trending, set(order.product_ids), CROSS_SELL_PRODUCTS)
+    picks = round_robin(trending, set(order.product_ids), CROSS_SELL_PRODUCTS)
     where = f"at the till in {order.store_id}" if order.store_id else f"online ({order.channel})"
     offer = (
         f"trending now: {', '.join(picks)}" if picks else "no trending product in them right now"
@@ -245,14 +246,7 @@ def _reactivation(
     last = last_order_before(context, now_ms)
     if last is None or now_ms - last <= rule.lapse_ms:
         return []
-    record = next((r for r in context.recent_orders if r.at_ms == last), None)
-    where = ""
-    if record is not None:
-        where = f" in {record.store_id}" if record.store_id else f" on {record.channel}"
-    text = (
-        f"Back after {(now_ms - last) // DAY_MS} days without an order "
-        f"(last order {day_text(last)}{where}; lapse threshold {duration_text(rule.lapse_ms)})"
-    )
+    text = lapse_text(context, last, now_ms, rule)
     cause, value, code = f"lapse:{last}", context.avg_order_value, "lapsed_customer_returned"
     return [_candidate(rule, person, cause, (), None, value, code, text, now_ms)]
 

@@ -178,7 +178,7 @@ def _cross_sell(
             continue
         complements = list(dict.fromkeys(c for cat in categories for c in mapping[cat]))
         excluded = {p.product_id for p in event.products}
-        picks = _round_robin(
+        picks = round_robin(
             [signals.trending.get(c, ()) for c in complements], excluded, CROSS_SELL_PRODUCTS
         )
         where = (
@@ -215,7 +215,7 @@ def _cross_sell(
     return found
 
 
-def _round_robin(ranked: list[tuple[str, ...]], excluded: set[str], limit: int) -> list[str]:
+def round_robin(ranked: list[tuple[str, ...]], excluded: set[str], limit: int) -> list[str]:
     """The top trending product of each category in turn, so one category cannot fill the offer."""
     offered = [[p for p in products if p not in excluded] for products in ranked]
     picks: list[str] = []
@@ -238,14 +238,7 @@ def _reactivation(
         last = last_order_before(context, at)
         if last is None or at - last <= rule.lapse_ms:
             continue
-        record = next((r for r in context.recent_orders if r.at_ms == last), None)
-        where = ""
-        if record is not None:
-            where = f" in {record.store_id}" if record.store_id else f" on {record.channel}"
-        text = (
-            f"Back on {event.channel.value} after {(at - last) // DAY_MS} days without an order "
-            f"(last order {day_text(last)}{where}; lapse threshold {duration_text(rule.lapse_ms)})"
-        )
+        text = lapse_text(context, last, at, rule, f" on {event.channel.value}")
         found.append(
             Candidate(
                 type=TriggerType.REACTIVATION,
@@ -262,6 +255,21 @@ def _reactivation(
             )
         )
     return found
+
+
+def lapse_text(
+    context: CustomerContext, last_order_ms: int, at_ms: int, rule: TriggerRule, how: str = ""
+) -> str:
+    """Why a lapsed customer is worth a word now: how long since which order."""
+    record = next((r for r in context.recent_orders if r.at_ms == last_order_ms), None)
+    where = ""
+    if record is not None:
+        where = f" in {record.store_id}" if record.store_id else f" on {record.channel}"
+    return (
+        f"Back{how} after {(at_ms - last_order_ms) // DAY_MS} days without an order "
+        f"(last order {day_text(last_order_ms)}{where}; "
+        f"lapse threshold {duration_text(rule.lapse_ms)})"
+    )
 
 
 def last_order_before(context: CustomerContext, at_ms: int) -> int | None:

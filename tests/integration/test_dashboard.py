@@ -8,55 +8,20 @@ histograms through their ``_bucket`` series.
 
 from __future__ import annotations
 
-import json
-import re
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from tests.dashboard_queries import dashboard_series
 from tests.integration.harness import WorkerProcess, produce, wait_until
 
 pytestmark = pytest.mark.integration
 
-DASHBOARD = (
-    Path(__file__).resolve().parents[2]
-    / "config"
-    / "deploy"
-    / "grafana"
-    / "dashboards"
-    / "omnichannel.json"
-)
-HISTOGRAM_SUFFIX = re.compile(r"_(bucket|sum|count)$")
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
-
-
-def _walk(node: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield key, value
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
-
-
-def dashboard_series() -> set[str]:
-    """The sample name the scrape must hold for each metric the dashboard queries."""
-    used = {
-        name
-        for key, value in _walk(json.loads(DASHBOARD.read_text()))
-        if key == "expr"
-        for name in re.findall(r"omni_[a-z_]+", value)
-    }
-    histograms = {HISTOGRAM_SUFFIX.sub("", name) for name in used if HISTOGRAM_SUFFIX.search(name)}
-    plain = {name for name in used if HISTOGRAM_SUFFIX.sub("", name) not in histograms}
-    return plain | {f"{name}_bucket" for name in histograms}
 
 
 def _event(user: str, event_name: str | None, /, *, call: str = "track", **fields: Any) -> bytes:

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,17 @@ import pytest
 import yaml
 
 from config import Settings
+from tests.dashboard_queries import (
+    DASHBOARD,
+    dashboard,
+    dashboard_base_names,
+    expressions,
+    metric_names,
+    walk,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "config" / "deploy"
-DASHBOARD = DEPLOY / "grafana" / "dashboards" / "omnichannel.json"
 DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "omni.yml"
 
@@ -33,8 +39,6 @@ APP_SERVICES = ("topics", "worker", "generator")
 # ${NAME:?message}: Compose refuses to start when NAME is unset or empty.
 REQUIRED_VARIABLE = re.compile(r"^\$\{(?P<name>[A-Z][A-Z0-9_]*):\?[^}]+\}$")
 SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET")
-METRIC_NAME = re.compile(r"omni_[a-z_]+")
-HISTOGRAM_SUFFIX = re.compile(r"_(bucket|sum|count)$")
 # The panels the operators asked for, verbatim (whitespace aside).
 REQUIRED_QUERIES = (
     "sum(rate(omni_records_consumed_total[1m])) by (topic)",
@@ -147,40 +151,6 @@ def dockerfile() -> list[tuple[str, str]]:
 
 def dockerfile_args(keyword: str) -> list[str]:
     return [arguments for instruction, arguments in dockerfile() if instruction == keyword]
-
-
-@cache
-def dashboard() -> dict[str, Any]:
-    document = json.loads(DASHBOARD.read_text())
-    assert isinstance(document, dict)
-    return document
-
-
-def walk(node: Any) -> Iterator[tuple[str, Any]]:
-    """Every (key, value) pair of a JSON document, at any depth."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield key, value
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
-
-
-def expressions() -> list[str]:
-    return [value for key, value in walk(dashboard()) if key == "expr"]
-
-
-def metric_names(expression: str) -> set[str]:
-    return set(METRIC_NAME.findall(expression))
-
-
-def base_name(metric: str) -> str:
-    return HISTOGRAM_SUFFIX.sub("", metric)
-
-
-def dashboard_base_names() -> list[str]:
-    return sorted({base_name(name) for expr in expressions() for name in metric_names(expr)})
 
 
 @cache
