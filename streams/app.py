@@ -9,7 +9,7 @@ dedupe in the store).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -69,12 +69,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         for name in settings.topics.outputs
     }
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> None:
-        delivery = await output_topics[topic].send(key=key, value=value)
-        await delivery
+    async def send(topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
+        return await output_topics[topic].send(key=key, value=value)
 
     async def send_deadletter(key: bytes | None, value: bytes) -> None:
-        await send(settings.topics.deadletter, key, value)
+        await (await send(settings.topics.deadletter, key, value))
 
     rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
     offers = OfferStore(redis)

@@ -13,10 +13,13 @@ same ``trigger_id``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -42,12 +45,21 @@ from streams.store import BatchOutcome, OwnerUpdate, RedisContextStore
 
 log = logging.getLogger(__name__)
 
-Emitter = Callable[[str, bytes | None, bytes], Awaitable[None]]
+# Queues a record and returns its delivery: awaiting that confirms the broker has it.
+Emitter = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
 Partition = tuple[str, int]
 
 
 def _wall_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass
+class _Outbox:
+    """Records one step queued, and the triggers to mark sent once they are delivered."""
+
+    deliveries: list[Awaitable[Any]] = field(default_factory=list)
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (person tag, trigger_id)
 
 
 class OfferEngine:
@@ -75,6 +87,7 @@ class OfferEngine:
         await self._offers.observe(batch.applied)
         await self._offers.advance_clocks(batch.clock_marks, self._wall_clock())
         updates = [(owner, update) for owner, update in batch.owners.items() if update.events]
+        outbox = _Outbox()
         signals = await self._signals(updates)
         schedules: list[Schedule] = []
         for owner, update in updates:
@@ -100,8 +113,20 @@ class OfferEngine:
             for candidate in candidates:
                 by_moment[candidate.decided_ms].append(candidate)
             for moment in sorted(by_moment):
-                await self._decide(owner, update.context, person, by_moment[moment])
+                await self._decide(outbox, owner, update.context, person, by_moment[moment])
         await self._offers.schedule(schedules)
+        await self._confirm(outbox)
+
+    async def _confirm(self, outbox: _Outbox) -> None:
+        """Await every record queued by one step at once, then mark its triggers sent.
+
+        One wait per batch instead of one per decision; a crash before the mark
+        leaves the reservation unmarked, so redelivery sends the same trigger_id again.
+        """
+        if outbox.deliveries:
+            await asyncio.gather(*outbox.deliveries)
+        if outbox.sent:
+            await self._offers.mark_emitted_many(outbox.sent)
 
     async def fire_due(self, partitions: Sequence[Partition]) -> int:
         """Fire the timers of these partitions whose deadline the event-time clock passed."""
@@ -119,13 +144,15 @@ class OfferEngine:
             if pending.due_ms > clocks[(timer.topic, timer.partition)]:
                 await self._offers.release(timer, None)  # rescheduled on another partition
                 continue
-            await self._fire(timer, pending)
+            outbox = _Outbox()
+            await self._fire(timer, pending, outbox)
+            await self._confirm(outbox)
             await self._offers.release(timer, payload)
             self._metrics.timers_fired.inc()
             fired += 1
         return fired
 
-    async def _fire(self, timer: DueTimer, pending: PendingTrigger) -> None:
+    async def _fire(self, timer: DueTimer, pending: PendingTrigger, outbox: _Outbox) -> None:
         owner = await self._contexts.resolve(_identity(pending.person))
         context = await self._contexts.get(owner)
         if context is None:
@@ -133,12 +160,15 @@ class OfferEngine:
         # Decided at the deadline, in event time, so a replay decides the same.
         outcome = on_due(pending, context, self._rules, pending.due_ms)
         if isinstance(outcome, Expired):
-            await self._suppress(outcome.pending, outcome.reason, outcome.detail, pending.due_ms)
+            await self._suppress(
+                outbox, outcome.pending, outcome.reason, outcome.detail, pending.due_ms
+            )
             return
-        await self._decide(owner, context, pending.person, [outcome])
+        await self._decide(outbox, owner, context, pending.person, [outcome])
 
     async def _decide(
         self,
+        outbox: _Outbox,
         owner: Identity,
         context: CustomerContext,
         person: Person,
@@ -148,6 +178,7 @@ class OfferEngine:
         winner = arbitration.winner
         for loser in arbitration.losers:
             await self._suppress(
+                outbox,
                 loser,
                 SuppressionReason.LOWER_PRIORITY,
                 f"{winner.type.value if winner else 'another offer'} scored higher",
@@ -162,7 +193,9 @@ class OfferEngine:
         choice = choose_channel(rule, context, person, self._rules.quiet_hours, winner.decided_ms)
         if choice.channel is None:
             detail = choice.detail or "no consented channel among " + ", ".join(rule.channels)
-            await self._suppress(winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms)
+            await self._suppress(
+                outbox, winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms
+            )
             return
         tag = identity_tag(owner)
         reservation = await self._offers.reserve(
@@ -176,6 +209,7 @@ class OfferEngine:
         if reservation.verdict in ("capped", "cooldown"):
             reason = SuppressionReason(reservation.verdict)
             await self._suppress(
+                outbox,
                 winner,
                 reason,
                 _pressure_text(reservation.detail, rule.cooldown_ms),
@@ -186,10 +220,12 @@ class OfferEngine:
             self._metrics.triggers_repeated.labels(winner.type.value).inc()
             return
         document = trigger_document(winner, choice, context, rule, winner.decided_ms)
-        await self._emit(
-            getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)
+        outbox.deliveries.append(
+            await self._emit(
+                getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)
+            )
         )
-        await self._offers.mark_emitted(tag, winner.trigger_id)
+        outbox.sent.append((tag, winner.trigger_id))
         self._metrics.triggers_emitted.labels(winner.type.value, choice.channel.value).inc()
         lag_s = (self._wall_clock() - winner.decided_ms) / 1000
         if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
@@ -197,6 +233,7 @@ class OfferEngine:
 
     async def _suppress(
         self,
+        outbox: _Outbox,
         decision: Candidate | PendingTrigger,
         reason: SuppressionReason,
         detail: str,
@@ -204,7 +241,9 @@ class OfferEngine:
         beaten_by: Candidate | None = None,
     ) -> None:
         document = suppression_document(decision, reason, detail, at_ms, beaten_by)
-        await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
+        outbox.deliveries.append(
+            await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
+        )
         self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
 
     async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:

@@ -105,8 +105,12 @@ class OfferStore:
         )
         return Reservation(text(verdict), text(detail))
 
-    async def mark_emitted(self, tag: str, trigger_id: str) -> None:
-        await self._mark_emitted(keys=[decided_key(tag)], args=[trigger_id])
+    async def mark_emitted_many(self, sent: Sequence[tuple[str, str]]) -> None:
+        """Mark (person tag, trigger_id) decisions as delivered, in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for tag, trigger_id in sent:
+            await self._mark_emitted(keys=[decided_key(tag)], args=[trigger_id], client=pipe)
+        await pipe.execute()
 
     async def contacts(self, tag: str) -> list[tuple[str, int]]:
         """(``type|trigger_id``, event time) of the person's recent contacts."""
@@ -245,18 +249,15 @@ class OfferStore:
             if raw is not None
         }
 
-    async def trend_counts(self, at_ms: int, window_ms: int) -> dict[str, int]:
-        """Summed trend counters of the minutes in ``(at_ms - window_ms, at_ms]``."""
-        last = at_ms // MINUTE_MS
-        first = (at_ms - window_ms) // MINUTE_MS + 1
+    async def trend_buckets(self, minutes: Sequence[int]) -> list[dict[str, int]]:
+        """The per-minute trend counters of these minutes (event-time minutes since epoch)."""
         pipe = self._redis.pipeline(transaction=False)
-        for minute in range(first, last + 1):
+        for minute in minutes:
             pipe.hgetall(trends_key(minute))
-        totals: dict[str, int] = defaultdict(int)
-        for bucket in await pipe.execute():
-            for field, count in bucket.items():
-                totals[text(field)] += int(count)
-        return dict(totals)
+        return [
+            {text(field): int(count) for field, count in bucket.items()}
+            for bucket in await pipe.execute()
+        ]
 
 
 _TREND_KINDS = {

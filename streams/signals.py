@@ -2,37 +2,66 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from models.offers.candidates import Signals
 from models.offers.rules import OfferRules, TriggerType
-from streams.offer_store import OfferStore
+from streams.offer_store import MINUTE_MS, OfferStore
 
 TREND_CACHE_MS = 5_000
-TREND_CACHE_SIZE = 16
+BUCKET_TTL_S = 10.0
+MAX_CACHED_BUCKETS = 600
 
 
 class SignalReader:
-    """Reads signals for decisions. Trend windows are cached for a few seconds: summing
-    an hour of per-minute buckets per decision or API call would dominate their cost,
-    and a trend does not move in five seconds."""
+    """Reads signals for decisions.
 
-    def __init__(self, offers: OfferStore, rules: OfferRules) -> None:
+    A trend window sums an hour of per-minute buckets. Buckets are cached for a
+    few seconds (a past minute changes only with late events) and window totals
+    for five seconds of event time, so a decision or an API call rarely costs
+    Redis more than the newest minute.
+    """
+
+    def __init__(
+        self, offers: OfferStore, rules: OfferRules, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._offers = offers
         self._rules = rules
-        self._trends: OrderedDict[int, dict[str, int]] = OrderedDict()
+        self._clock = clock
+        self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
+        self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
 
     async def trend_counts(self, at_ms: int) -> dict[str, int]:
+        """Summed counters of the minutes in the trend window ending at ``at_ms``."""
         slot = at_ms // TREND_CACHE_MS
-        cached = self._trends.get(slot)
-        if cached is None:
+        totals = self._totals.get(slot)
+        if totals is None:
             window_end = (slot + 1) * TREND_CACHE_MS - 1
-            cached = await self._offers.trend_counts(window_end, self._rules.trend_window_ms)
-            self._trends[slot] = cached
-            while len(self._trends) > TREND_CACHE_SIZE:
-                self._trends.popitem(last=False)
-        return cached
+            last = window_end // MINUTE_MS
+            first = (window_end - self._rules.trend_window_ms) // MINUTE_MS + 1
+            totals = {}
+            for bucket in await self._minutes(list(range(first, last + 1))):
+                for field, count in bucket.items():
+                    totals[field] = totals.get(field, 0) + count
+            self._totals[slot] = totals
+            while len(self._totals) > 16:
+                self._totals.popitem(last=False)
+        return totals
+
+    async def _minutes(self, minutes: list[int]) -> list[dict[str, int]]:
+        now = self._clock()
+        stale = [
+            m for m in minutes if now - self._buckets.get(m, (-BUCKET_TTL_S, {}))[0] >= BUCKET_TTL_S
+        ]
+        if stale:
+            for minute, bucket in zip(stale, await self._offers.trend_buckets(stale), strict=True):
+                self._buckets[minute] = (now, bucket)
+                self._buckets.move_to_end(minute)
+            while len(self._buckets) > MAX_CACHED_BUCKETS:
+                self._buckets.popitem(last=False)
+        return [self._buckets[m][1] for m in minutes]
 
     async def read(
         self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int

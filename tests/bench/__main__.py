@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 import redis
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from models.context import CustomerContext, fold_new_events
 from models.events import Identity, IdentityKind
@@ -96,6 +96,71 @@ def _memory_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
         for i in range(len(chunk)):
             sizes.append(sum(r or 0 for r in replies[3 * i : 3 * i + 3]))
     return [size for size in sizes if size]
+
+
+TRIGGER_PROBES = 50
+
+
+def _trigger_latency(producer: KafkaProducer, worker: WorkerProcess, probes: int) -> list[float]:
+    """From publishing a till order to consuming its cross-sell trigger, one at a time."""
+    topic = worker.topics.cross_sell
+    consumer = KafkaConsumer(
+        bootstrap_servers=worker.services.kafka_broker, group_id=None, fetch_max_wait_ms=10
+    )
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    consumer.poll(timeout_ms=100)
+    latencies = []
+    for _ in range(probes):
+        user = f"probe-{uuid.uuid4().hex[:10]}"
+        now = datetime.now(UTC)
+        consent = _probe_event(user, "Consent Updated", now - timedelta(seconds=1), email=True)
+        producer.send(worker.topics.clickstream, key=user.encode(), value=consent)
+        producer.flush()
+        wait_until(
+            lambda u=user: redis.Redis.from_url(worker.services.redis_url).hget(
+                context_key(Identity(IdentityKind.USER, u)), "doc"
+            ),
+            what="consent applied",
+        )
+        order = _probe_event(
+            user,
+            "Order Completed",
+            now,
+            channel="store",
+            order_id=f"o-{user}",
+            store_id="s1",
+            total=90.0,
+            products=[{"product_id": "SHO-001", "category": "shoes", "price": 90.0}],
+        )
+        sent = time.perf_counter()
+        producer.send(worker.topics.store_checkouts, key=user.encode(), value=order)
+        producer.flush()
+        found = False
+        while not found and time.perf_counter() - sent < 10:
+            for rows in consumer.poll(timeout_ms=20).values():
+                found = found or any(orjson.loads(r.value)["userId"] == user for r in rows)
+        assert found, "no cross-sell trigger within 10 s"
+        latencies.append(time.perf_counter() - sent)
+    consumer.close()
+    return latencies
+
+
+def _probe_event(
+    user: str, name: str, at: datetime, channel: str = "web", **props: object
+) -> bytes:
+    return orjson.dumps(
+        {
+            "messageId": str(uuid.uuid4()),
+            "type": "track",
+            "event": name,
+            "userId": user,
+            "timestamp": at.isoformat(),
+            "context": {"channel": channel},
+            "properties": props,
+        }
+    )
 
 
 API_TOKEN = "bench-token"
@@ -195,7 +260,12 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
                     break
                 time.sleep(0.0005)
             latencies.append(time.perf_counter() - sent)
+        trigger_latencies = _trigger_latency(producer, worker, TRIGGER_PROBES)
         producer.close()
+        print(
+            f"latency   till order -> cross_sell trigger consumed, {TRIGGER_PROBES} probes: "
+            f"{_percentiles(trigger_latencies)}"
+        )
         print(f"latency   produce -> context in Redis, {probes} probes: {_percentiles(latencies)}")
 
         per_customer = _memory_per_customer(client, customer_ids)
