@@ -21,6 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests: no per-example deadline (a loaded CI machine is slow, not wrong), and
+# under CI a fixed example sequence, so a run is reproducible; locally they keep exploring.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(
+    "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "default"
+)
 
 from streams.services import EmbeddedStack, ServiceStartError
 from tests.integration.harness import Services, WorkerProcess
