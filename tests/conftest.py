@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from streams.services import EmbeddedStack, ServiceStartError
+from tests.integration.harness import Services, WorkerProcess
+
 # Property tests: no per-example deadline (a loaded CI machine is slow, not wrong), and
 # under CI a fixed example sequence, so a run is reproducible; locally they keep exploring.
 hypothesis_settings.register_profile("default", deadline=None)
@@ -30,9 +33,6 @@ hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, prin
 hypothesis_settings.load_profile(
     "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "default"
 )
-
-from streams.services import EmbeddedStack, ServiceStartError
-from tests.integration.harness import Services, WorkerProcess
 
 
 def _service_failure(message: str) -> None:
