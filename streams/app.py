@@ -114,7 +114,6 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     async def mark_up() -> None:
         metrics.up.set(1)
 
-    app.ingest_pipeline = pipeline  # type: ignore[attr-defined]
     return app
 
 
