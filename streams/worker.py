@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import faust
 
@@ -16,15 +17,15 @@ def main() -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        print(f"configuration error: {exc}")
+        print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper())
-    ensure_topics(settings)
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # validates the offer rules before touching Kafka
     except RulesError as exc:
-        print(f"offer rules error: {exc}")
+        print(f"offer rules error: {exc}", file=sys.stderr)
         return 2
+    ensure_topics(settings)
     worker = faust.Worker(app, loglevel=settings.log_level)
     worker.execute_from_commandline()
     return 0
