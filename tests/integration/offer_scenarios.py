@@ -124,22 +124,27 @@ class Customer:
             )
 
 
-def read_topic(broker: str, topic: str) -> list[dict[str, Any]]:
+def read_raw(broker: str, topic: str) -> list[bytes]:
+    """Every record value on a topic, from the beginning, as published."""
     consumer = KafkaConsumer(bootstrap_servers=broker, group_id=None, fetch_max_wait_ms=50)
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         assignment = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assignment)
         consumer.seek_to_beginning(*assignment)
-        records: list[dict[str, Any]] = []
+        values: list[bytes] = []
         while True:
             batch = consumer.poll(timeout_ms=300)
             if not batch:
-                return records
+                return values
             for rows in batch.values():
-                records += [orjson.loads(row.value) for row in rows]
+                values += [row.value for row in rows]
     finally:
         consumer.close()
+
+
+def read_topic(broker: str, topic: str) -> list[dict[str, Any]]:
+    return [orjson.loads(value) for value in read_raw(broker, topic)]
 
 
 def wait_for(

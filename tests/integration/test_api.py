@@ -178,6 +178,13 @@ def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) ->
         return len(read_topic(worker.services.kafka_broker, getattr(worker.topics, topic_attr)))
 
     wait_until(lambda: worker.metric_sum("omni_deadletters_total") == sent("deadletter"))
+    from tests.integration.offer_scenarios import read_raw
+
+    published = sum(
+        len(read_raw(worker.services.kafka_broker, getattr(worker.topics, t)))
+        for t in ("clickstream", "basket", "store_checkouts", "inventory")
+    )
+    assert worker.metric_sum("omni_records_consumed_total") == published
     emitted = sum(sent(t) for t in ("remarketing", "web_to_store", "cross_sell"))
     assert worker.metric_sum("omni_triggers_emitted_total") == emitted
     assert worker.metric_sum("omni_triggers_suppressed_total") == sent("suppressed")
