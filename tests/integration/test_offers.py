@@ -43,9 +43,20 @@ def worker(services: Services, log_dir: Path) -> Iterator[WorkerProcess]:
     process.stop()
 
 
-def _suppressed(worker: WorkerProcess, user: str, reason: str, **kw: float) -> list[dict]:
-    found = wait_for(worker, "suppressed", user, **kw)
-    return [record for record in found if record["reason"]["code"] == reason]
+def _suppressed(
+    worker: WorkerProcess, who: str, reason: str, timeout_s: float = 30.0
+) -> list[dict]:
+    """Suppressions of ``who`` with ``reason``, waiting for one (others may come first)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [
+            record
+            for record in wait_for(worker, "suppressed", who, timeout_s=0)
+            if record["reason"]["code"] == reason
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
 
 
 def test_abandoned_basket_fires_once_after_the_delay(worker: WorkerProcess) -> None:
