@@ -132,8 +132,7 @@ def test_web_to_store_names_the_preferred_store_only_when_it_has_stock(
             product_id=SHOES["product_id"],
             quantity=units,
         )
-        customer.flush()
-    time.sleep(1.0)  # stock and history first, as in real life
+        customer.flush(settle=True)
     for customer in (in_stock, out_of_stock):
         customer.event("clickstream", "Product Viewed", **SHOES)
         customer.event("clickstream", "Product Viewed", channel="mobile", **SHOES)
@@ -164,8 +163,7 @@ def test_a_lapsed_customer_who_returns_is_reactivated(worker: WorkerProcess) -> 
     customer = Customer(worker)
     customer.consent(email=True, at=days_ago(200))
     customer.till_order("store-001", [JACKET], at=days_ago(120))
-    customer.flush()
-    time.sleep(1.0)
+    customer.flush(settle=True)
     customer.event("clickstream", None, call="page", url="/")
     customer.flush()
 
@@ -203,8 +201,7 @@ def test_caps_hold_when_two_workers_race_for_one_customer(
     second.start()
     customer = Customer(first)
     customer.consent(email=True, at=days_ago(1))
-    customer.flush()
-    time.sleep(1.0)
+    customer.flush(settle=True)
     now = datetime.now(UTC)
     for n in range(24):  # 24 purchases, each a cross-sell candidate, spread over all partitions
         customer.till_order(f"store-00{n % 5 + 1}", [SHOES], at=now + timedelta(seconds=n))
