@@ -128,6 +128,10 @@ class Event:
             return Identity(IdentityKind.ANONYMOUS, self.anonymous_id)
         return None
 
-    @property
-    def event_time_ms(self) -> int:
-        return (self.timestamp - _EPOCH) // timedelta(milliseconds=1)
+    # Derived once: sorting, dedupe scores, clocks and timers read it many times per event.
+    event_time_ms: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "event_time_ms", (self.timestamp - _EPOCH) // timedelta(milliseconds=1)
+        )

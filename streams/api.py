@@ -194,7 +194,14 @@ class _Api:
         best = None
         if result.best is not None:
             rule = self.deps.rules.triggers[result.best.candidate.type]
-            best = trigger_document(result.best.candidate, result.best.channel, context, rule, now)
+            best = trigger_document(
+                result.best.candidate,
+                result.best.channel,
+                context,
+                rule,
+                now,
+                self.deps.store.thresholds,
+            )
         return _json(
             view,
             {

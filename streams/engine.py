@@ -219,7 +219,9 @@ class OfferEngine:
         if reservation.verdict == "existing" and reservation.detail == "emitted":
             self._metrics.triggers_repeated.labels(winner.type.value).inc()
             return
-        document = trigger_document(winner, choice, context, rule, winner.decided_ms)
+        document = trigger_document(
+            winner, choice, context, rule, winner.decided_ms, self._contexts.thresholds
+        )
         outbox.deliveries.append(
             await self._emit(
                 getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.context import lifecycle_stage, preferred_store
+from models.context import (
+    DEFAULT_THRESHOLDS,
+    LifecycleThresholds,
+    lifecycle_stage,
+    preferred_store,
+)
 from models.context.document import iso
 from models.context.state import CustomerContext
 from models.offers.candidates import Candidate
@@ -25,16 +30,13 @@ def trigger_document(
     context: CustomerContext,
     rule: TriggerRule,
     now_ms: int,
+    thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
 ) -> dict[str, Any]:
     if channel.channel is None:
         # Without a consented channel the decision is a suppression, never a trigger.
         raise ValueError("a trigger needs a channel; report no_consent instead")
-    person = candidate.person
     document: dict[str, Any] = {
-        "trigger_id": candidate.trigger_id,
-        "type": candidate.type.value,
-        "userId": person.user_id,
-        "anonymousId": person.anonymous_id,
+        **_about(candidate),
         "channel": channel.channel.value,
         "offer": {
             "offer_id": rule.offer.offer_id,
@@ -48,7 +50,7 @@ def trigger_document(
         "created_at": iso(candidate.decided_ms),
         "expires_at": iso(candidate.decided_ms + rule.offer.expires_after_ms),
         "context": {
-            "lifecycle_stage": lifecycle_stage(context, now_ms),
+            "lifecycle_stage": lifecycle_stage(context, now_ms, thresholds),
             "orders_count": context.orders_count,
             "total_spent": context.total_spent,
             "preferred_store": preferred_store(context),
@@ -66,12 +68,8 @@ def suppression_document(
     now_ms: int,
     beaten_by: Candidate | None = None,
 ) -> dict[str, Any]:
-    person = candidate.person
     document: dict[str, Any] = {
-        "trigger_id": candidate.trigger_id,
-        "type": candidate.type.value,
-        "userId": person.user_id,
-        "anonymousId": person.anonymous_id,
+        **_about(candidate),
         "reason": {"code": reason.value, "text": detail},
         "caused_by": list(candidate.caused_by),
         "decided_at": iso(now_ms),
@@ -83,3 +81,13 @@ def suppression_document(
             "score": round(beaten_by.score, 4),
         }
     return document
+
+
+def _about(decision: Candidate | PendingTrigger) -> dict[str, Any]:
+    """What every trigger and suppression record starts with: which decision, for whom."""
+    return {
+        "trigger_id": decision.trigger_id,
+        "type": decision.type.value,
+        "userId": decision.person.user_id,
+        "anonymousId": decision.person.anonymous_id,
+    }

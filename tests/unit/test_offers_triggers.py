@@ -137,3 +137,15 @@ def test_an_expired_timer_is_reported_under_the_pending_trigger_id() -> None:
     assert document["trigger_id"] == pending.trigger_id
     assert document["reason"] == {"code": "purchased", "text": "bought"}
     assert "beaten_by" not in document
+
+
+def test_the_context_snapshot_uses_the_configured_lifecycle_thresholds() -> None:
+    from models.context import LifecycleThresholds
+
+    push = ChannelChoice(ContactChannel.PUSH)
+    default = trigger_document(web_to_store(), push, CONTEXT, RULE, NOW)
+    strict = trigger_document(
+        web_to_store(), push, CONTEXT, RULE, NOW, LifecycleThresholds(loyal_orders=1)
+    )
+    assert default["context"]["lifecycle_stage"] != "loyal"
+    assert strict["context"]["lifecycle_stage"] == "loyal"
