@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create .venv and install the project with its dev tools
 
 run: $(STAMP) ## Run the pipeline: embedded broker + Redis, worker, demo traffic, live summary
-	$(PY) -m streams.runner
+	$(PY) -m streams.local.runner
 
 test: $(STAMP) ## Run the whole test suite (unit + integration on real services)
 	$(PY) -m pytest $(PYTEST_ARGS)

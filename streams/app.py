@@ -21,14 +21,14 @@ from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
-from streams.api import ApiDeps, add_api
-from streams.engine import OfferEngine
-from streams.ingest import IngestPipeline, InputRecord
+from streams.kafka.transport import App
 from streams.metrics import Metrics
-from streams.offer_store import OfferStore
-from streams.privacy import erase
-from streams.store import RedisContextStore
-from streams.transport import App
+from streams.pipeline.engine import OfferEngine
+from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.redis.contexts import RedisContextStore
+from streams.redis.offers import OfferStore
+from streams.redis.privacy import erase
+from streams.web.api import ApiDeps, add_api
 
 log = logging.getLogger(__name__)
 

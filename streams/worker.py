@@ -10,7 +10,7 @@ import faust
 from config import ConfigError, Settings
 from models.offers.rules_file import RulesError
 from streams.app import create_app
-from streams.topics import ensure_topics
+from streams.kafka.topics import ensure_topics
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from streams.services import EmbeddedStack, ServiceStartError
+from streams.local.services import EmbeddedStack, ServiceStartError
 from tests.integration.harness import Services, WorkerProcess
 
 # Property tests: no per-example deadline (a loaded CI machine is slow, not wrong), and

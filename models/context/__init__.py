@@ -10,23 +10,16 @@ depends on arrival order is named where it happens (mostly: caps).
 Modules: :mod:`.state` (stored form), :mod:`.parts` (its pieces), one module
 per concern (:mod:`.activity`, :mod:`.interests`, :mod:`.basket`,
 :mod:`.purchases`, :mod:`.consent`), :mod:`.merge` (identity stitching) and
-:mod:`.document` (the API view).
+:mod:`.document` (the API view); :mod:`.folding` applies events.
 """
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, replace
-
-from models.context import basket, consent, interests, purchases
-from models.context.activity import touch
 from models.context.document import lifecycle_stage, rfm, to_document
+from models.context.folding import FoldOutcome, fold, fold_new_events
 from models.context.limits import (
-    ADD_WEIGHT,
     DEFAULT_LIMITS,
     DEFAULT_THRESHOLDS,
-    PURCHASE_WEIGHT,
-    VIEW_WEIGHT,
     ContextLimits,
     LifecycleThresholds,
 )
@@ -45,7 +38,6 @@ from models.context.parts import (
 )
 from models.context.purchases import preferred_store
 from models.context.state import SCHEMA_VERSION, CustomerContext
-from models.events import Event, EventKind
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -73,136 +65,3 @@ __all__ = [
     "rfm",
     "to_document",
 ]
-
-
-def fold(
-    context: CustomerContext, event: Event, limits: ContextLimits = DEFAULT_LIMITS
-) -> CustomerContext:
-    """The context after ``event``. Deduplication by messageId is the caller's job."""
-    context = touch(context, event, limits)
-    at = event.event_time_ms
-    half_life = limits.half_life_ms
-    kind = event.kind
-    if kind is EventKind.PRODUCT_VIEWED:
-        return replace(
-            context,
-            recent_products=interests.view_products(
-                context.recent_products, event.products, at, limits.recent_products
-            ),
-            category_affinity=interests.add_interest(
-                context.category_affinity,
-                event.products,
-                VIEW_WEIGHT,
-                at,
-                half_life,
-                limits.categories,
-            ),
-        )
-    if kind is EventKind.PRODUCTS_SEARCHED and event.query:
-        return replace(
-            context,
-            recent_searches=interests.search(
-                context.recent_searches, event.query, at, limits.recent_searches
-            ),
-        )
-    if kind is EventKind.CONSENT_UPDATED:
-        return replace(context, consent=consent.update(context.consent, event.consent, at))
-    if kind is EventKind.PRODUCT_ADDED:
-        return replace(
-            context,
-            basket=basket.add(
-                context.basket,
-                event.products,
-                at,
-                event.channel.value,
-                context.recent_orders,
-                limits.basket_items,
-            ),
-            category_affinity=interests.add_interest(
-                context.category_affinity,
-                event.products,
-                ADD_WEIGHT,
-                at,
-                half_life,
-                limits.categories,
-            ),
-        )
-    if kind is EventKind.PRODUCT_REMOVED:
-        updated = context.basket
-        for index, product in enumerate(event.products):
-            updated = basket.remove(updated, product, at, _quantity_given(event, index))
-        return replace(context, basket=updated)
-    if kind is EventKind.ORDER_COMPLETED:
-        record = purchases.order_record(event)
-        if record is None or purchases.is_known(context, record.order_id):
-            return context
-        context = purchases.record_order(context, record, event.products, limits)
-        return replace(
-            context,
-            basket=basket.settle(context.basket, (record,)),
-            category_affinity=interests.add_interest(
-                context.category_affinity,
-                event.products,
-                PURCHASE_WEIGHT,
-                at,
-                half_life,
-                limits.categories,
-            ),
-        )
-    # identify links ids in touch(); page, screen, cart and custom events are activity only.
-    return context
-
-
-def _quantity_given(event: Event, index: int) -> bool:
-    """Whether the producer sent a quantity: the parser defaults a missing one to 1.
-
-    Mirrors :func:`models.parsing._products`: a non-empty ``products`` list wins
-    over top-level product fields.
-    """
-    listed = event.properties.get("products")
-    if isinstance(listed, list) and listed:
-        entry = listed[index] if index < len(listed) else None
-        return isinstance(entry, dict) and entry.get("quantity") is not None
-    return event.properties.get("quantity") is not None
-
-
-@dataclass(frozen=True, slots=True)
-class FoldOutcome:
-    """What folding a batch into one context did."""
-
-    context: CustomerContext
-    applied: tuple[Event, ...]
-    duplicates: int
-    failed: tuple[tuple[Event, Exception], ...]
-
-
-def fold_new_events(
-    context: CustomerContext,
-    events: list[Event],
-    already_seen: set[str],
-    limits: ContextLimits = DEFAULT_LIMITS,
-) -> FoldOutcome:
-    """Fold the events not seen before, each messageId once, in event-time order.
-
-    An event whose fold raises is reported in ``failed`` and left out, so one
-    poisoned event never blocks the rest of its person's batch.
-    """
-    # ``fold`` is looked up here, at call time, so tests can swap it for a
-    # two-argument stand-in; default limits are therefore not passed on.
-    step = fold if limits == DEFAULT_LIMITS else functools.partial(fold, limits=limits)
-    seen = set(already_seen)
-    applied: list[Event] = []
-    failed: list[tuple[Event, Exception]] = []
-    duplicates = 0
-    for event in sorted(events, key=lambda e: (e.event_time_ms, e.message_id)):
-        if event.message_id in seen:
-            duplicates += 1
-            continue
-        seen.add(event.message_id)
-        try:
-            context = step(context, event)
-        except Exception as exc:  # a bug on odd input must not stop the batch
-            failed.append((event, exc))
-            continue
-        applied.append(event)
-    return FoldOutcome(context, tuple(applied), duplicates, tuple(failed))

@@ -1,7 +1,7 @@
 """Contact pressure: caps across every type and channel, and a cooldown per type.
 
 This is the pure mirror of the atomic reservation the Redis script performs
-(``streams.offer_keys.RESERVE_CONTACT``); both apply exactly these rules, in
+(``streams.redis.offer_keys.RESERVE_CONTACT``); both apply exactly these rules, in
 this order, all in event time:
 
 1. The same trigger id already in the history is allowed: re-emitting a

@@ -28,9 +28,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from models.context import CustomerContext, fold_new_events
 from models.events import Identity, IdentityKind
 from models.parsing import EventParser
-from streams.demo.journeys import GeneratorOptions, expected_totals, generate
-from streams.redis_keys import context_key, links_key, seen_key
-from streams.services import EmbeddedStack
+from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
+from streams.local.services import EmbeddedStack
+from streams.redis.keys import context_key, links_key, seen_key
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
 

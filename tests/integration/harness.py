@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from config import Settings, TopicNames
 from config.settings import TOPIC_ENV_VARS
-from streams.services import free_port, stop_process
-from streams.topics import ensure_topics
+from streams.kafka.topics import ensure_topics
+from streams.local.services import free_port, stop_process
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]

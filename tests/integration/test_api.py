@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.services import start_redis
+from streams.local.services import start_redis
 from tests.integration.harness import Services, WorkerProcess, wait_until
 from tests.integration.offer_scenarios import JACKET, SHOES, Customer, rules_for_tests, wait_for
 

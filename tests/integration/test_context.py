@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from models.events import Identity, IdentityKind
-from streams.redis_keys import context_key
+from streams.redis.keys import context_key
 from tests.integration.harness import WorkerProcess, produce, wait_until
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import redis
 
 from models.deadletter import original_bytes
 from models.events import Identity, IdentityKind
-from streams.redis_keys import context_key, seen_key
+from streams.redis.keys import context_key, seen_key
 from tests.integration.harness import WorkerProcess, consume_all, produce, wait_until
 
 pytestmark = pytest.mark.integration

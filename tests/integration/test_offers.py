@@ -242,7 +242,7 @@ def test_a_worker_killed_before_the_deadline_still_fires_exactly_once(
 def test_a_backfill_of_a_recorded_day_gives_the_same_trigger_ids(
     make_worker: Callable[..., WorkerProcess], log_dir: Path
 ) -> None:
-    from streams.services import start_redis
+    from streams.local.services import start_redis
 
     rules = str(rules_for_tests(log_dir))
     live = make_worker(extra_env={"OFFER_RULES_PATH": rules})

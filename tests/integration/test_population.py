@@ -18,8 +18,8 @@ import redis
 from kafka import KafkaProducer
 
 from models.events import Identity, IdentityKind
-from streams.demo.journeys import GeneratorOptions, expected_totals, generate
-from streams.redis_keys import context_key
+from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
+from streams.redis.keys import context_key
 from tests.integration.harness import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import models.context
+import models.context.folding
 from models.context import ContextLimits, CustomerContext, FoldOutcome, fold_new_events
 from models.events import Channel, Event, EventKind
 from tests.unit.test_context_support import T0, ev, fold_all, ms
@@ -45,7 +45,7 @@ def test_fold_new_events_applies_in_event_time_order() -> None:
 def test_fold_new_events_reports_a_failing_event_and_folds_the_rest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_fold = models.context.fold
+    real_fold = models.context.folding.fold
     boom = RuntimeError("poisoned")
 
     def flaky_fold(context: CustomerContext, event: Event) -> CustomerContext:
@@ -53,7 +53,7 @@ def test_fold_new_events_reports_a_failing_event_and_folds_the_rest(
             raise boom
         return real_fold(context, event)
 
-    monkeypatch.setattr(models.context, "fold", flaky_fold)
+    monkeypatch.setattr(models.context.folding, "fold", flaky_fold)
     events = [ev("m-1", 0), ev("m-poison", 1, channel=Channel.STORE), ev("m-2", 2)]
     outcome = fold_new_events(CustomerContext(), events, set())
     assert [e.message_id for e in outcome.applied] == ["m-1", "m-2"]

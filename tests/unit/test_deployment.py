@@ -270,7 +270,7 @@ def test_worker_starts_after_the_topics_exist_and_redis_answers() -> None:
 
 def test_topics_job_runs_once_with_the_worker_partition_count() -> None:
     topics = service("topics")
-    assert command_line("topics")[:3] == ["python", "-m", "streams.topics"]
+    assert command_line("topics")[:3] == ["python", "-m", "streams.kafka.topics"]
     assert topics["restart"] == "no"
     assert depends_on("topics") == {"kafka": "service_healthy"}
     env = environment("topics")
@@ -281,10 +281,10 @@ def test_topics_job_runs_once_with_the_worker_partition_count() -> None:
 def test_generator_is_a_demo_service_whose_arguments_the_cli_accepts() -> None:
     assert service("generator")["profiles"] == ["demo"]
     words = command_line("generator")
-    assert words[:3] == ["python", "-m", "streams.generator"]
+    assert words[:3] == ["python", "-m", "streams.local.generator"]
     assert words[3:] == ["--loop", "--rate", "200", "--bootstrap", "kafka:9092"]
     usage = subprocess.run(
-        [sys.executable, "-m", "streams.generator", "--help"],
+        [sys.executable, "-m", "streams.local.generator", "--help"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -292,7 +292,7 @@ def test_generator_is_a_demo_service_whose_arguments_the_cli_accepts() -> None:
         timeout=60,
     ).stdout
     for flag in (word for word in words[3:] if word.startswith("--")):
-        assert flag in usage, f"streams.generator has no {flag} option"
+        assert flag in usage, f"streams.local.generator has no {flag} option"
 
 
 def test_monitoring_mounts_files_that_exist_in_the_repository() -> None:

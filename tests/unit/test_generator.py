@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.demo.catalogue import CATEGORIES, PRODUCTS, STORES
-from streams.generator import (
+from streams.local.demo.catalogue import CATEGORIES, PRODUCTS, STORES
+from streams.local.generator import (
     BAD_REASONS,
     CustomerTotals,
     GeneratedRecord,

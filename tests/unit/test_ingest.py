@@ -19,10 +19,10 @@ from models.context import CustomerContext, fold_new_events
 from models.deadletter import original_bytes
 from models.events import Event
 from models.parsing import EventParser
-from streams import ingest
-from streams.ingest import IngestPipeline, InputRecord
 from streams.metrics import Metrics
-from streams.store import ApplyResult
+from streams.pipeline import ingest
+from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.redis.contexts import ApplyResult
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -141,16 +141,16 @@ def test_store_bug_dead_letters_every_event_with_processing_error_and_original_b
 def test_fold_failure_of_one_event_dead_letters_only_that_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import models.context
+    import models.context.folding
 
-    real_fold = models.context.fold
+    real_fold = models.context.folding.fold
 
     def fold(context: CustomerContext, event: Event) -> CustomerContext:
         if event.message_id == "poison":
             raise KeyError("unexpected shape")
         return real_fold(context, event)
 
-    monkeypatch.setattr(models.context, "fold", fold)
+    monkeypatch.setattr(models.context.folding, "fold", fold)
     store, sink, metrics = MemoryStore(), DeadLetters(), Metrics()
     records = [_record(orjson.dumps(_event(m)), i) for i, m in enumerate(["a", "poison", "b"])]
     report = asyncio.run(_pipeline(store, sink, metrics).process(records))

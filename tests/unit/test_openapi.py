@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from streams.api import OPENAPI_PATH, ROUTES
+from streams.web.api import OPENAPI_PATH, ROUTES
 
 
 def test_every_route_is_documented_and_nothing_else() -> None:

@@ -126,7 +126,7 @@ def test_shipped_file_has_the_product_defaults() -> None:
 
 
 def test_cross_sell_map_covers_the_demo_catalogue() -> None:
-    from streams.demo.catalogue import PRODUCTS
+    from streams.local.demo.catalogue import PRODUCTS
 
     categories = {product.category for product in PRODUCTS}
     rules = load_rules(DEFAULT_RULES_PATH)

@@ -1,6 +1,6 @@
-"""Demo and load generator CLI: ``python -m streams.generator``.
+"""Demo and load generator CLI: ``python -m streams.local.generator``.
 
-Publishes the seeded journeys of :mod:`streams.demo.journeys` to Kafka with
+Publishes the seeded journeys of :mod:`streams.local.demo.journeys` to Kafka with
 pacing and a progress line.
 """
 
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from config import TopicNames
-from streams.demo.journeys import (
+from streams.local.demo.journeys import (
     BAD_REASONS,
     FAR_FUTURE,
     OVERSIZED_BYTES,
@@ -110,7 +110,7 @@ def _timestamp(text: str) -> datetime:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m streams.generator",
+        prog="python -m streams.local.generator",
         description="Publish seeded web, mobile and store customer journeys to Kafka.",
     )
     add = parser.add_argument

@@ -20,7 +20,7 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         consumer = super()._create_worker_consumer(transport)
         if not hasattr(consumer, "_fetch_max_wait_ms"):
             raise RuntimeError(
-                "aiokafka no longer exposes _fetch_max_wait_ms; update streams/transport.py"
+                "aiokafka no longer exposes _fetch_max_wait_ms; update streams/kafka/transport.py"
             )
         consumer._fetch_max_wait_ms = self.app.fetch_max_wait_ms  # type: ignore[attr-defined]
         return consumer

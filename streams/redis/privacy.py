@@ -13,10 +13,10 @@ import orjson
 
 from models.context import CustomerContext, to_document
 from models.events import Identity, IdentityKind
-from streams.offer_keys import contacts_key, decided_key, pending_key
-from streams.offer_store import OfferStore
-from streams.redis_keys import context_key, identity_tag, links_key, seen_key, text
-from streams.store import RedisContextStore
+from streams.redis.contexts import RedisContextStore
+from streams.redis.keys import context_key, identity_tag, links_key, seen_key, text
+from streams.redis.offer_keys import contacts_key, decided_key, pending_key
+from streams.redis.offers import OfferStore
 
 
 async def _linked(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 
 from models.offers.candidates import Signals
 from models.offers.rules import OfferRules, TriggerType
-from streams.offer_store import MINUTE_MS, OfferStore
+from streams.redis.offers import MINUTE_MS, OfferStore
 
 TREND_CACHE_MS = 5_000
 BUCKET_TTL_S = 10.0

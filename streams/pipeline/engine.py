@@ -38,10 +38,10 @@ from models.offers.rules import (
 from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
-from streams.offer_store import DueTimer, OfferStore, Schedule
-from streams.redis_keys import identity_tag
-from streams.signals import SignalReader
-from streams.store import BatchOutcome, OwnerUpdate, RedisContextStore
+from streams.redis.contexts import BatchOutcome, OwnerUpdate, RedisContextStore
+from streams.redis.keys import identity_tag
+from streams.redis.offers import DueTimer, OfferStore, Schedule
+from streams.redis.signals import SignalReader
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from types import FrameType
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import Settings
-from streams.services import EmbeddedStack, ServiceStartError, free_port, stop_process
-from streams.topics import ensure_topics
+from streams.kafka.topics import ensure_topics
+from streams.local.services import EmbeddedStack, ServiceStartError, free_port, stop_process
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Stop(Exception):
@@ -101,7 +101,7 @@ def _summary(metrics: dict[str, dict[tuple[tuple[str, str], ...], float]], rate:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streams.runner", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m streams.local.runner", description=__doc__)
     parser.add_argument("--rate", type=float, default=200.0, help="demo records per second")
     parser.add_argument("--customers", type=int, default=200, help="customers per demo round")
     parser.add_argument("--seed", type=int, default=42)
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                     [
                         sys.executable,
                         "-m",
-                        "streams.generator",
+                        "streams.local.generator",
                         "--loop",
                         "--quiet",
                         "--rate",

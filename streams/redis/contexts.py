@@ -36,7 +36,7 @@ from models.context import (
     merge,
 )
 from models.events import Event, EventKind, Identity, IdentityKind
-from streams.redis_keys import COMPARE_AND_SET, FREEZE, context_key, links_key, seen_key, text
+from streams.redis.keys import COMPARE_AND_SET, FREEZE, context_key, links_key, seen_key, text
 
 MAX_CAS_ATTEMPTS = 20
 

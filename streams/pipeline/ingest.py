@@ -27,7 +27,7 @@ from models.events import Event, EventKind, Identity
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
-from streams.store import ApplyResult, BatchOutcome, ContextStore
+from streams.redis.contexts import ApplyResult, BatchOutcome, ContextStore
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from models.offers.person import Person
 from models.offers.pressure import Contact
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
+from streams.kafka.transport import App
 from streams.metrics import Metrics
-from streams.offer_store import OfferStore
-from streams.privacy import erase, export
-from streams.redis_keys import identity_tag
-from streams.signals import SignalReader, top_products
-from streams.store import RedisContextStore
-from streams.transport import App
+from streams.redis.contexts import RedisContextStore
+from streams.redis.keys import identity_tag
+from streams.redis.offers import OfferStore
+from streams.redis.privacy import erase, export
+from streams.redis.signals import SignalReader, top_products
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
 
 
 def main() -> int:
-    """``python -m streams.topics``: create the missing topics and exit (the compose init job)."""
+    """``python -m streams.kafka.topics``: create missing topics, exit (the compose init job)."""
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
     created = ensure_topics(settings, timeout_s=120.0)

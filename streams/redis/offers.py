@@ -15,7 +15,8 @@ from redis.asyncio import Redis
 
 from models.events import Event, EventKind
 from models.offers.rules import ContactCaps, TriggerType
-from streams.offer_keys import (
+from streams.redis.keys import text
+from streams.redis.offer_keys import (
     ADVANCE_CLOCK,
     MARK_EMITTED,
     RELEASE_PENDING,
@@ -30,7 +31,6 @@ from streams.offer_keys import (
     timers_key,
     trends_key,
 )
-from streams.redis_keys import text
 
 MINUTE_MS = 60_000
 TREND_BUCKET_TTL_S = 3 * 3600

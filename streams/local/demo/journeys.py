@@ -1,7 +1,7 @@
 """Seeded customer journeys across web, mobile and store, as Kafka records.
 
 ``generate`` is pure and deterministic for given options, so tests can use it
-without a broker; ``streams.generator`` publishes the records to Kafka.
+without a broker; ``streams.local.generator`` publishes the records to Kafka.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from config import TopicNames
-from streams.demo.catalogue import BY_CATEGORY, CATEGORIES, PRODUCTS, STORES, CatalogueProduct
+from streams.local.demo.catalogue import BY_CATEGORY, CATEGORIES, PRODUCTS, STORES, CatalogueProduct
 
 WINDOW = timedelta(hours=1)
 OVERSIZED_BYTES = 600 * 1024
