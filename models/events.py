@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from models.identity import Identity
+
 
 class CallType(StrEnum):
     TRACK = "track"
@@ -54,22 +56,6 @@ TRACK_KINDS: dict[str, EventKind] = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push", "ads")
-
-
-class IdentityKind(StrEnum):
-    USER = "user"
-    ANONYMOUS = "anon"
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Whom an event is about: the key a context is stored under."""
-
-    kind: IdentityKind
-    value: str
-
-    def __str__(self) -> str:
-        return f"{self.kind.value}:{self.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +102,16 @@ class Event:
     consent: dict[str, bool] = field(default_factory=dict)
     query: str | None = None
 
-    @property
-    def identity(self) -> Identity | None:
-        """The key this event is stored under: ``userId`` first, else ``anonymousId``.
-
-        ``None`` for events about no person: anonymous till sales and stock updates.
-        """
-        if self.user_id is not None:
-            return Identity(IdentityKind.USER, self.user_id)
-        if self.anonymous_id is not None:
-            return Identity(IdentityKind.ANONYMOUS, self.anonymous_id)
-        return None
-
-    # Derived once: sorting, dedupe scores, clocks and timers read it many times per event.
+    # Derived once: sorting, dedupe scores, clocks and timers read them many times per event.
     event_time_ms: int = field(init=False, repr=False, compare=False)
+    # The key this event is stored under: ``userId`` first, else ``anonymousId``;
+    # None for events about no person (anonymous till sales, stock updates).
+    identity: Identity | None = field(init=False, repr=False, compare=False)
+    # Events of one batch are applied in this order, whatever order they arrived in.
+    order_key: tuple[int, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "event_time_ms", (self.timestamp - _EPOCH) // timedelta(milliseconds=1)
-        )
+        event_time_ms = (self.timestamp - _EPOCH) // timedelta(milliseconds=1)
+        object.__setattr__(self, "event_time_ms", event_time_ms)
+        object.__setattr__(self, "identity", Identity.of(self.user_id, self.anonymous_id))
+        object.__setattr__(self, "order_key", (event_time_ms, self.message_id))

@@ -25,7 +25,8 @@ import orjson
 
 from config import TopicNames
 from models.context import CustomerContext, preferred_store
-from models.events import Event, EventKind, Identity, IdentityKind
+from models.events import Event, EventKind
+from models.identity import Identity, IdentityKind
 from models.offers.arbitration import arbitrate
 from models.offers.candidates import Candidate, Signals, immediate_candidates
 from models.offers.channels import choose_channel

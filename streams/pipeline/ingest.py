@@ -23,7 +23,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from models.deadletter import SourcePosition, deadletter_record
-from models.events import Event, EventKind, Identity
+from models.events import Event, EventKind
+from models.identity import Identity
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics

@@ -35,7 +35,8 @@ from models.context import (
     fold_new_events,
     merge,
 )
-from models.events import Event, EventKind, Identity, IdentityKind
+from models.events import Event, EventKind
+from models.identity import Identity, IdentityKind
 from streams.redis.keys import COMPARE_AND_SET, FREEZE, context_key, links_key, seen_key, text
 
 MAX_CAS_ATTEMPTS = 20

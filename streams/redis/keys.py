@@ -15,9 +15,7 @@ never carry a customer id.
 
 from __future__ import annotations
 
-import hashlib
-
-from models.events import Identity
+from models.identity import Identity
 
 # KEYS: ctx, seen, links. ARGV: expected version ('' if none), doc, ctx ttl (0 = keep),
 # dedupe ttl, dedupe cap, number of newly linked anonymous ids, those ids,
@@ -63,7 +61,7 @@ return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES
 
 
 def identity_tag(identity: Identity) -> str:
-    return hashlib.blake2b(str(identity).encode(), digest_size=12).hexdigest()
+    return identity.pseudonym
 
 
 def context_key(identity: Identity) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from models.context import CustomerContext, to_document
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from streams.redis.contexts import RedisContextStore
 from streams.redis.keys import context_key, identity_tag, links_key, seen_key, text
 from streams.redis.offer_keys import contacts_key, decided_key, pending_key

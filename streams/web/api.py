@@ -22,7 +22,7 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
 from models.context import CustomerContext, preferred_store, to_document
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.person import Person
 from models.offers.pressure import Contact

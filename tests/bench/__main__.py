@@ -26,7 +26,7 @@ import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from models.context import CustomerContext, fold_new_events
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from models.parsing import EventParser
 from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
 from streams.local.services import EmbeddedStack

@@ -11,7 +11,7 @@ import orjson
 import pytest
 import redis
 
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from streams.redis.keys import context_key
 from tests.integration.harness import WorkerProcess, produce, wait_until
 

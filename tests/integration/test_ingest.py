@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from models.deadletter import original_bytes
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from streams.redis.keys import context_key, seen_key
 from tests.integration.harness import WorkerProcess, consume_all, produce, wait_until
 

@@ -17,7 +17,7 @@ import pytest
 import redis
 from kafka import KafkaProducer
 
-from models.events import Identity, IdentityKind
+from models.identity import Identity, IdentityKind
 from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
 from streams.redis.keys import context_key
 from tests.integration.harness import WorkerProcess, wait_until

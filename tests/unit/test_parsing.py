@@ -16,12 +16,11 @@ from models.events import (
     Channel,
     Event,
     EventKind,
-    Identity,
-    IdentityKind,
     Order,
     Product,
     StockLevel,
 )
+from models.identity import Identity, IdentityKind
 from models.json_fields import RejectReason
 from models.parsing import EventParser, ParsedRecord, Rejection
 
