@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from streams.local.services import EmbeddedStack, ServiceStartError
+from streams.local.services import EmbeddedStack, ServiceStartError, start_redis
 from tests.integration.harness import Services, WorkerProcess
 
 # Property tests: no per-example deadline (a loaded CI machine is slow, not wrong), and
@@ -94,6 +94,27 @@ def _containers() -> Iterator[Services]:
     finally:
         kafka.stop()
         redis.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(log_dir: Path) -> Iterator[str]:
+    """A Redis of this test session alone, for in-process tests (no broker, no worker).
+
+    ``TEST_REDIS_URL`` names an external one instead; tests then only ever touch
+    keys of their own random ids and never flush it.
+    """
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    try:
+        service = start_redis(log_dir / "redis-in-process")
+    except ServiceStartError as exc:
+        _service_failure(str(exc))
+    try:
+        yield f"redis://127.0.0.1:{service.port}/0"
+    finally:
+        service.stop()
 
 
 @pytest.fixture
