@@ -25,9 +25,11 @@ from streams.kafka.transport import App
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.pipeline.timers import TimerFiring
 from streams.redis.contexts import RedisContextStore
-from streams.redis.offers import OfferStore
+from streams.redis.gateway import RedisGateway
 from streams.redis.privacy import erase
+from streams.redis.signals import SignalReader
 from streams.web.api import ApiDeps, add_api
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         web_transport=f"tcp://{settings.web_host}",
     )
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    gateway = RedisGateway(redis)
+    rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
     store = RedisContextStore(
-        redis,
+        gateway,
         dedupe_ttl_s=settings.dedupe_ttl_s,
         dedupe_max_ids=settings.dedupe_max_ids,
         anonymous_ttl_s=settings.anonymous_ttl_s,
@@ -63,6 +67,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             at_risk_days=settings.at_risk_days,
             lapsed_days=settings.lapsed_days,
         ),
+        caps=rules.caps,
+        erase=lambda identity: erase(store, identity),
     )
     output_topics = {
         name: app.topic(name, key_serializer="raw", value_serializer="raw")
@@ -75,9 +81,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     async def send_deadletter(key: bytes | None, value: bytes) -> None:
         await (await send(settings.topics.deadletter, key, value))
 
-    rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
-    offers = OfferStore(redis)
-    engine = OfferEngine(rules, store, offers, send, metrics, settings.topics)
+    signals = SignalReader(gateway, rules)
+    engine = OfferEngine(rules, store, signals, send, metrics, settings.topics)
 
     pipeline = IngestPipeline(
         EventParser(
@@ -89,18 +94,18 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         metrics,
         send_deadletter,
         redis_retry_max_s=settings.redis_retry_max_s,
-        erase=lambda identity: erase(store, identity),
+        planner=engine,
         after_batch=engine.after_batch,
     )
 
     for topic_name in settings.topics.inputs:
         _add_ingest_agent(app, topic_name, pipeline, settings)
-    _add_timer(app, engine, settings)
+    _add_timer(app, TimerFiring(engine, metrics), settings)
     add_api(
         ApiDeps(
             app=app,
             store=store,
-            offers=offers,
+            signals=signals,
             rules=rules,
             metrics=metrics,
             token=settings.api_token,
@@ -113,6 +118,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     @app.task  # type: ignore[untyped-decorator]
     async def mark_up() -> None:
         metrics.up.set(1)
+        try:
+            await gateway.load_scripts()  # else the first batch loads them (NOSCRIPT)
+        except Exception:
+            log.warning("could not preload the Redis scripts yet", exc_info=True)
 
     return app
 
@@ -138,7 +147,7 @@ def _add_ingest_agent(
     app.agent(topic, name=f"ingest-{topic_name}")(ingest)
 
 
-def _add_timer(app: App, engine: OfferEngine, settings: Settings) -> None:
+def _add_timer(app: App, timers: TimerFiring, settings: Settings) -> None:
     inputs = set(settings.topics.inputs)
 
     async def fire_due_timers() -> None:
@@ -147,7 +156,7 @@ def _add_timer(app: App, engine: OfferEngine, settings: Settings) -> None:
         if not partitions:
             return
         try:
-            await engine.fire_due(partitions)
+            await timers.fire_due(partitions)
         except Exception:  # the timers stay armed; the next tick retries them
             log.exception("firing due timers failed")
 

@@ -44,6 +44,12 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.events_dropped = Counter(
+            f"{PREFIX}_events_dropped_total",
+            "Valid events deliberately not applied, by reason (erased: older than the erasure)",
+            ["reason"],
+            registry=r,
+        )
         self.deadletters = Counter(
             f"{PREFIX}_deadletters_total",
             "Records sent to the dead-letter topic",

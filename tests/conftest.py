@@ -107,6 +107,7 @@ def redis_url(log_dir: Path) -> Iterator[str]:
     if external:
         yield external
         return
+    (log_dir / "redis-in-process").mkdir(parents=True, exist_ok=True)
     try:
         service = start_redis(log_dir / "redis-in-process")
     except ServiceStartError as exc:

@@ -24,10 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.context.limits import DAY_MS
+
+__all__ = ["DAY_MS", "HISTORY_MS", "WEEK_MS", "Contact", "pressure_verdict"]
 from models.context.state import CustomerContext
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
 
 WEEK_MS = 7 * DAY_MS
+# How long contacts are kept: the week window looks both ways, plus a day of slack.
+HISTORY_MS = WEEK_MS + DAY_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,7 @@ class Contact:
     # one during a rolling deploy): it still counts against the caps.
     type: TriggerType | str
     at_ms: int
+    channel: str | None = None
 
 
 def history(context: CustomerContext) -> tuple[Contact, ...]:

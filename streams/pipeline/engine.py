@@ -1,24 +1,24 @@
-"""The next-best-offer engine's wiring: read signals, call the pure core, reserve, emit.
+"""The next-best-offer engine's wiring: read signals, call the pure core, plan, emit.
 
-Decisions themselves live in ``models.offers``. This module feeds them the
-context and live signals, arms timers, takes contact slots atomically, and
-writes triggers (or suppressions, each with its reason) to Kafka.
+Decisions themselves live in ``models.offers``. The engine plans each person's
+contacts and timers while their batch is being committed (the context store
+writes the plan in the same atomic script as the context), then turns the
+verdicts into triggers or suppressions (each with its reason) on Kafka.
 
-At-least-once without double contacts: a decision reserves its
-deterministic ``trigger_id`` before it is emitted and is marked emitted
-after. Redelivered events decide again; a reservation already emitted is
-skipped, one only reserved (crash before the send) is sent again with the
-same ``trigger_id``.
+At-least-once without double contacts: a decision reserves its deterministic
+``trigger_id`` before it is emitted and is marked emitted after. Redelivered
+events decide again; a reservation already emitted is skipped, one only
+reserved (crash before the send) is sent again with the same ``trigger_id``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -26,41 +26,63 @@ import orjson
 from config import TopicNames
 from models.context import CustomerContext, preferred_store
 from models.events import Event, EventKind
-from models.identity import Identity, IdentityKind
+from models.identity import Identity
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import Candidate, Signals, immediate_candidates
-from models.offers.channels import choose_channel
+from models.offers.candidates import Candidate, Signals, duration_text, immediate_candidates
+from models.offers.channels import ChannelChoice, choose_channel
 from models.offers.person import Person
-from models.offers.rules import (
-    TOPIC_OF,
-    OfferRules,
-    SuppressionReason,
-)
-from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
+from models.offers.rules import TOPIC_OF, ContactCaps, OfferRules, SuppressionReason, TriggerRule
+from models.offers.timers import PendingTrigger, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
-from streams.redis.contexts import BatchOutcome, OwnerUpdate, RedisContextStore
-from streams.redis.keys import identity_tag
-from streams.redis.offers import DueTimer, OfferStore, Schedule
-from streams.redis.signals import SignalReader
-
-log = logging.getLogger(__name__)
+from streams.redis.batch import (
+    ApplyResult,
+    ContactRequest,
+    ContactVerdict,
+    PersonPlan,
+    PersonUpdate,
+    TimerEntry,
+)
+from streams.redis.contacts import queue_mark_emitted
+from streams.redis.contexts import RedisContextStore
+from streams.redis.gateway import RoundTrip
+from streams.redis.signals import SignalReader, queue_observe
+from streams.redis.timers import queue_advance_clocks
 
 # Queues a record and returns its delivery: awaiting that confirms the broker has it.
 Emitter = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
 Partition = tuple[str, int]
 
 
-def _wall_ms() -> int:
+def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
+@dataclass(frozen=True)
+class Suppression:
+    decision: Candidate | PendingTrigger
+    reason: SuppressionReason
+    detail: str
+    at_ms: int
+    beaten_by: Candidate | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A winner that asked for a contact slot; its verdict decides trigger or suppression."""
+
+    candidate: Candidate
+    choice: ChannelChoice
+    context: CustomerContext
+    rule: TriggerRule
+
+
 @dataclass
-class _Outbox:
+class Outbox:
     """Records one step queued, and the triggers to mark sent once they are delivered."""
 
     deliveries: list[Awaitable[Any]] = field(default_factory=list)
-    sent: list[tuple[str, str]] = field(default_factory=list)  # (person tag, trigger_id)
+    sent: list[tuple[Identity, str]] = field(default_factory=list)
 
 
 class OfferEngine:
@@ -68,45 +90,37 @@ class OfferEngine:
         self,
         rules: OfferRules,
         contexts: RedisContextStore,
-        offers: OfferStore,
+        signals: SignalReader,
         emit: Emitter,
         metrics: Metrics,
         topics: TopicNames,
         *,
-        wall_clock: Callable[[], int] = _wall_ms,
+        wall_clock: Callable[[], int] = wall_ms,
     ) -> None:
-        self._rules = rules
-        self._contexts = contexts
-        self._offers = offers
+        self.rules = rules
+        self.contexts = contexts
+        self._signals = signals
         self._emit = emit
         self._metrics = metrics
         self._topics = topics
-        self._wall_clock = wall_clock
-        self._signal_reader = SignalReader(offers, rules)
+        self.wall_clock = wall_clock
 
-    async def after_batch(self, batch: BatchOutcome) -> None:
-        await self._offers.observe(batch.applied)
-        await self._offers.advance_clocks(batch.clock_marks, self._wall_clock())
-        updates = [(owner, update) for owner, update in batch.owners.items() if update.events]
-        outbox = _Outbox()
-        signals = await self._signals(updates)
-        schedules: list[Schedule] = []
-        for owner, update in updates:
-            person = _person(owner, update.events)
-            topic, partition = batch.sources[owner]
-            for pending in pending_triggers(update.context, update.events, person, self._rules):
-                schedules.append(
-                    Schedule(
-                        topic,
-                        partition,
-                        identity_tag(owner),
-                        pending.type,
-                        pending.due_ms,
-                        pending.to_json(),
+    async def plan(self, people: list[PersonUpdate]) -> None:
+        """Decide for every person of a batch on their folded context (the store's Planner)."""
+        updates = [person for person in people if person.events]
+        signals = await self._read_signals(updates)
+        for update in updates:
+            person = _person(update.owner, update.events)
+            for pending in pending_triggers(update.context, update.events, person, self.rules):
+                if update.source is not None:
+                    topic, partition = update.source
+                    update.plan.timers.append(
+                        TimerEntry(
+                            topic, partition, pending.type.value, pending.due_ms, pending.to_json()
+                        )
                     )
-                )
             candidates = immediate_candidates(
-                update.context, update.events, person, self._rules, signals
+                update.context, update.events, person, self.rules, signals
             )
             # Candidates compete when they arise at the same moment (from one event);
             # a backfilled order and today's visit in one batch do not.
@@ -114,146 +128,143 @@ class OfferEngine:
             for candidate in candidates:
                 by_moment[candidate.decided_ms].append(candidate)
             for moment in sorted(by_moment):
-                await self._decide(outbox, owner, update.context, person, by_moment[moment])
-        await self._offers.schedule(schedules)
-        await self._confirm(outbox)
+                self.plan_decision(update.plan, update.context, person, by_moment[moment])
 
-    async def _confirm(self, outbox: _Outbox) -> None:
-        """Await every record queued by one step at once, then mark its triggers sent.
-
-        One wait per batch instead of one per decision; a crash before the mark
-        leaves the reservation unmarked, so redelivery sends the same trigger_id again.
-        """
-        if outbox.deliveries:
-            await asyncio.gather(*outbox.deliveries)
-        if outbox.sent:
-            await self._offers.mark_emitted_many(outbox.sent)
-
-    async def fire_due(self, partitions: Sequence[Partition]) -> int:
-        """Fire the timers of these partitions whose deadline the event-time clock passed."""
-        clocks = await self._offers.clocks(partitions, self._wall_clock())
-        timers = await self._offers.due(clocks)
-        if not timers:
-            return 0
-        payloads = await self._offers.pending(timers)
-        fired = 0
-        for timer, payload in zip(timers, payloads, strict=True):
-            if payload is None:
-                await self._offers.release(timer, None)  # consumed, erased or superseded
-                continue
-            pending = PendingTrigger.from_json(payload)
-            if pending.due_ms > clocks[(timer.topic, timer.partition)]:
-                await self._offers.release(timer, None)  # rescheduled on another partition
-                continue
-            outbox = _Outbox()
-            await self._fire(timer, pending, outbox)
-            await self._confirm(outbox)
-            await self._offers.release(timer, payload)
-            self._metrics.timers_fired.inc()
-            fired += 1
-        return fired
-
-    async def _fire(self, timer: DueTimer, pending: PendingTrigger, outbox: _Outbox) -> None:
-        owner = await self._contexts.resolve(_identity(pending.person))
-        context = await self._contexts.get(owner)
-        if context is None:
-            return  # the person was erased or expired: nothing to say to them
-        # Decided at the deadline, in event time, so a replay decides the same.
-        outcome = on_due(pending, context, self._rules, pending.due_ms)
-        if isinstance(outcome, Expired):
-            await self._suppress(
-                outbox, outcome.pending, outcome.reason, outcome.detail, pending.due_ms
-            )
-            return
-        await self._decide(outbox, owner, context, pending.person, [outcome])
-
-    async def _decide(
+    def plan_decision(
         self,
-        outbox: _Outbox,
-        owner: Identity,
+        plan: PersonPlan,
         context: CustomerContext,
         person: Person,
         candidates: Sequence[Candidate],
     ) -> None:
+        """Arbitrate, choose the channel, and ask for a contact slot for the winner."""
         arbitration = arbitrate(candidates)
         winner = arbitration.winner
         for loser in arbitration.losers:
-            await self._suppress(
-                outbox,
-                loser,
-                SuppressionReason.LOWER_PRIORITY,
-                f"{winner.type.value if winner else 'another offer'} scored higher",
-                loser.decided_ms,
-                beaten_by=winner,
+            lost_to = winner.type.value if winner else "another offer"
+            plan.decisions.append(
+                Suppression(
+                    loser,
+                    SuppressionReason.LOWER_PRIORITY,
+                    f"{lost_to} scored higher",
+                    loser.decided_ms,
+                    winner,
+                )
             )
         if winner is None:
             return
-        rule = self._rules.rule(winner.type)
+        rule = self.rules.rule(winner.type)
         if rule is None:
             return
-        choice = choose_channel(rule, context, person, self._rules.quiet_hours, winner.decided_ms)
+        choice = choose_channel(rule, context, person, self.rules.quiet_hours, winner.decided_ms)
         if choice.channel is None:
             detail = choice.detail or "no consented channel among " + ", ".join(rule.channels)
-            await self._suppress(
-                outbox, winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms
+            plan.decisions.append(
+                Suppression(winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms)
             )
             return
-        tag = identity_tag(owner)
-        reservation = await self._offers.reserve(
-            tag,
-            winner.trigger_id,
-            winner.type,
-            winner.decided_ms,
-            self._rules.caps,
-            rule.cooldown_ms,
-        )
-        if reservation.verdict in ("capped", "cooldown"):
-            reason = SuppressionReason(reservation.verdict)
-            await self._suppress(
-                outbox,
-                winner,
-                reason,
-                _pressure_text(reservation.detail, rule.cooldown_ms),
+        plan.contacts.append(
+            ContactRequest(
+                winner.trigger_id,
+                winner.type.value,
+                choice.channel.value,
                 winner.decided_ms,
-            )
-            return
-        if reservation.verdict == "existing" and reservation.detail == "emitted":
-            self._metrics.triggers_repeated.labels(winner.type.value).inc()
-            return
-        document = trigger_document(
-            winner, choice, context, rule, winner.decided_ms, self._contexts.thresholds
-        )
-        outbox.deliveries.append(
-            await self._emit(
-                getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)
+                rule.cooldown_ms,
             )
         )
-        outbox.sent.append((tag, winner.trigger_id))
-        self._metrics.triggers_emitted.labels(winner.type.value, choice.channel.value).inc()
-        lag_s = (self._wall_clock() - winner.decided_ms) / 1000
-        if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
-            self._metrics.event_to_trigger_seconds.labels(winner.type.value).observe(lag_s)
+        plan.decisions.append(Contact(winner, choice, context, rule))
 
-    async def _suppress(
-        self,
-        outbox: _Outbox,
-        decision: Candidate | PendingTrigger,
-        reason: SuppressionReason,
-        detail: str,
-        at_ms: int,
-        beaten_by: Candidate | None = None,
+    async def emit_plan(self, owner: Identity, plan: PersonPlan, outbox: Outbox) -> None:
+        """Turn a committed plan into records: triggers for granted slots, suppressions else."""
+        verdicts = iter(plan.verdicts)
+        for decision in plan.decisions:
+            if isinstance(decision, Suppression):
+                await self._suppress(outbox, decision)
+                continue
+            verdict = next(verdicts)
+            candidate = decision.candidate
+            if verdict.verdict in ("capped", "cooldown"):
+                reason = SuppressionReason(verdict.verdict)
+                detail = _pressure_text(verdict, self.rules.caps, decision.rule.cooldown_ms)
+                await self._suppress(
+                    outbox, Suppression(candidate, reason, detail, candidate.decided_ms)
+                )
+                continue
+            if verdict.verdict == "existing" and verdict.state == "emitted":
+                self._metrics.triggers_repeated.labels(candidate.type.value).inc()
+                continue
+            await self._send(outbox, owner, decision)
+
+    async def after_batch(
+        self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
-        document = suppression_document(decision, reason, detail, at_ms, beaten_by)
+        """Emit what the batch decided, then one round trip: mark sent, clean up merged
+        visitors, count trends and stock, advance the partitions' event-time clocks."""
+        outbox = Outbox()
+        for owner, person in result.people.items():
+            await self.emit_plan(owner, person.plan, outbox)
+        await self.confirm(outbox)
+        trip = self.contexts.gateway.round_trip()
+        self.queue_mark_sent(trip, outbox)
+        self.contexts.queue_cleanup(trip, result.merged_visitors)
+        trends = queue_observe(trip, observed)
+        queue_advance_clocks(trip, clock_marks, self.wall_clock())
+        await trip.send()
+        self._signals.note_observed(trends)
+
+    @staticmethod
+    async def confirm(outbox: Outbox) -> None:
+        """Await every record queued by one step at once (one wait per batch)."""
+        if outbox.deliveries:
+            await asyncio.gather(*outbox.deliveries)
+
+    @staticmethod
+    def queue_mark_sent(trip: RoundTrip, outbox: Outbox) -> None:
+        # A crash before this leaves the reservation unmarked: redelivery re-sends the id.
+        queue_mark_emitted(trip, outbox.sent)
+
+    async def _send(self, outbox: Outbox, owner: Identity, decision: Contact) -> None:
+        candidate, choice = decision.candidate, decision.choice
+        document = trigger_document(
+            candidate,
+            choice,
+            decision.context,
+            decision.rule,
+            candidate.decided_ms,
+            self.contexts.thresholds,
+        )
+        topic = getattr(self._topics, TOPIC_OF[candidate.type])
+        outbox.deliveries.append(
+            await self._emit(topic, _key(candidate.person), orjson.dumps(document))
+        )
+        outbox.sent.append((owner, candidate.trigger_id))
+        assert choice.channel is not None
+        self._metrics.triggers_emitted.labels(candidate.type.value, choice.channel.value).inc()
+        lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
+        if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
+            self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
+
+    async def _suppress(self, outbox: Outbox, suppression: Suppression) -> None:
+        decision = suppression.decision
+        document = suppression_document(
+            decision,
+            suppression.reason,
+            suppression.detail,
+            suppression.at_ms,
+            suppression.beaten_by,
+        )
         outbox.deliveries.append(
             await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
         )
-        self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
+        self._metrics.triggers_suppressed.labels(
+            decision.type.value, suppression.reason.value
+        ).inc()
 
-    async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:
+    async def _read_signals(self, updates: list[PersonUpdate]) -> Signals:
         stock_pairs: list[tuple[str, str]] = []
         bought: set[str] = set()
         order_time = 0
-        for _owner, update in updates:
+        for update in updates:
             store = preferred_store(update.context)
             for event in update.events:
                 if event.kind is EventKind.PRODUCT_VIEWED and store:
@@ -261,23 +272,18 @@ class OfferEngine:
                 if event.kind is EventKind.ORDER_COMPLETED:
                     bought |= {p.category for p in event.products if p.category}
                     order_time = max(order_time, event.event_time_ms)
-        return await self._signal_reader.read(stock_pairs, bought, order_time)
+        if not stock_pairs and not bought:
+            return Signals()
+        return await self._signals.read(stock_pairs, bought, order_time)
 
 
 def _person(owner: Identity, events: list[Event]) -> Person:
     """Whom to address, from the events themselves: a replay then decides for the same
     person (the context's linked ids may have grown since)."""
-    if owner.kind is IdentityKind.USER:
-        latest = max(events, key=lambda e: (e.event_time_ms, e.message_id))
+    if not owner.is_anonymous:
+        latest = max(events, key=attrgetter("order_key"))
         return Person(owner.value, latest.anonymous_id)
     return Person(None, owner.value)
-
-
-def _identity(person: Person) -> Identity:
-    if person.user_id is not None:
-        return Identity(IdentityKind.USER, person.user_id)
-    assert person.anonymous_id is not None
-    return Identity(IdentityKind.ANONYMOUS, person.anonymous_id)
 
 
 def _key(person: Person) -> bytes | None:
@@ -285,9 +291,10 @@ def _key(person: Person) -> bytes | None:
     return key.encode() if key else None
 
 
-def _pressure_text(detail: str, cooldown_ms: int) -> str:
-    if detail == "day":
-        return "daily contact cap reached"
-    if detail == "week":
-        return "weekly contact cap reached"
-    return f"same offer type sent less than {cooldown_ms // 3_600_000} h ago"
+def _pressure_text(verdict: ContactVerdict, caps: ContactCaps, cooldown_ms: int) -> str:
+    if verdict.verdict == "cooldown":
+        return f"same offer type sent less than {duration_text(cooldown_ms)} ago"
+    return (
+        f"contact cap reached: {verdict.day_count}/{caps.per_day} in 24 h, "
+        f"{verdict.week_count}/{caps.per_week} in 7 days"
+    )

@@ -17,25 +17,34 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from models.deadletter import SourcePosition, deadletter_record
-from models.events import Event, EventKind
-from models.identity import Identity
+from models.events import Event
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
-from streams.redis.contexts import ApplyResult, BatchOutcome, ContextStore
+from streams.redis.batch import ApplyResult, Planner
 
 log = logging.getLogger(__name__)
 
 DeadLetterSink = Callable[[bytes | None, bytes], Awaitable[None]]
-Eraser = Callable[[Identity], Awaitable[bool]]
-AfterBatch = Callable[["BatchOutcome"], Awaitable[None]]
+# After the batch is committed: emit its decisions, then finish its Redis work.
+AfterBatch = Callable[[ApplyResult, Sequence[Event], dict[tuple[str, int], int]], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+
+class ContextStore(Protocol):
+    async def apply(
+        self,
+        events: list[Event],
+        planner: Planner | None = None,
+        source_of: Callable[[Event], tuple[str, int]] | None = None,
+    ) -> ApplyResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,10 @@ class InputRecord:
     offset: int
     key: bytes | None
     value: bytes | None
+
+    @property
+    def partition_key(self) -> tuple[str, int]:
+        return (self.topic, self.partition)
 
     @property
     def position(self) -> SourcePosition:
@@ -80,10 +93,10 @@ class IngestPipeline:
         *,
         clock: Clock = _utcnow,
         redis_retry_max_s: float = 5.0,
-        erase: Eraser | None = None,
+        planner: Planner | None = None,
         after_batch: AfterBatch | None = None,
     ) -> None:
-        self._erase = erase
+        self._planner = planner
         self._after_batch = after_batch
         self._parser = parser
         self._store = store
@@ -130,10 +143,9 @@ class IngestPipeline:
         for event in events:
             if event.identity is None:
                 self._metrics.events_personless.labels(event.kind.value).inc()
-        result = await self._apply(events)
+        result = await self._apply(events, lambda event: origins[id(event)].record.partition_key)
         if self._after_batch is not None:
-            await self._after_batch(_outcome(result, events, origins))
-        await self._honour_erasures(result.applied)
+            await self._after_batch(result, result.applied, _clock_marks(events, origins))
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
             rejected.append(_processing_error(origins[id(event)], exc))
@@ -144,6 +156,8 @@ class IngestPipeline:
         self._metrics.contexts_written.inc(result.contexts_written)
         self._metrics.cas_retries.inc(result.cas_retries)
         self._metrics.identity_merges.inc(result.merges)
+        self._metrics.erasures.inc(len(result.erased))
+        self._metrics.events_dropped.labels("erased").inc(result.dropped_by_erasure)
         self._metrics.batch_size.observe(len(records))
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         return BatchReport(
@@ -174,12 +188,14 @@ class IngestPipeline:
             for event, index in zip(parsed.events, parsed.batch_indexes, strict=True)
         ]
 
-    async def _apply(self, events: list[Event]) -> ApplyResult:
+    async def _apply(
+        self, events: list[Event], source_of: Callable[[Event], tuple[str, int]]
+    ) -> ApplyResult:
         delay = 0.1
         while True:
             try:
                 with self._metrics.redis_seconds.labels("apply_batch").time():
-                    return await self._store.apply(events)
+                    return await self._store.apply(events, self._planner, source_of)
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 self._metrics.redis_errors.inc()
                 log.warning("Redis unavailable (%s); retrying in %.1fs", exc, delay)
@@ -190,19 +206,6 @@ class IngestPipeline:
                 result = ApplyResult()
                 result.failed.extend((event, exc) for event in events)
                 return result
-
-    async def _honour_erasures(self, applied: list[Event]) -> None:
-        """``Erasure Requested`` removes the person once the batch is written.
-
-        Running it after the batch means events of the same batch cannot bring
-        the person back; events published later start a new, empty context.
-        """
-        if self._erase is None:
-            return
-        for event in applied:
-            if event.kind is EventKind.ERASURE_REQUESTED and event.identity is not None:
-                await self._erase(event.identity)
-                self._metrics.erasures.inc()
 
     async def _deadletter(
         self, rejected: list[tuple[Rejection, InputRecord]], now: datetime
@@ -220,18 +223,13 @@ class IngestPipeline:
             self._metrics.deadletters.labels(rejection.reason.value).inc()
 
 
-def _outcome(result: ApplyResult, events: list[Event], origins: dict[int, _Origin]) -> BatchOutcome:
-    sources: dict[Identity, tuple[str, int]] = {}
-    for owner, update in result.owners.items():
-        latest = max(update.events, key=lambda e: (e.event_time_ms, e.message_id))
-        record = origins[id(latest)].record
-        sources[owner] = (record.topic, record.partition)
+def _clock_marks(events: list[Event], origins: dict[int, _Origin]) -> dict[tuple[str, int], int]:
+    """The newest event time per input partition: what its event-time clock reaches."""
     marks: dict[tuple[str, int], int] = {}
     for event in events:
-        record = origins[id(event)].record
-        tp = (record.topic, record.partition)
+        tp = origins[id(event)].record.partition_key
         marks[tp] = max(marks.get(tp, event.event_time_ms), event.event_time_ms)
-    return BatchOutcome(result.owners, sources, result.applied, marks)
+    return marks
 
 
 def _processing_rejection(raw: bytes, batch_index: int | None, exc: Exception) -> Rejection:

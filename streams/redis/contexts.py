@@ -1,4 +1,4 @@
-"""Redis-backed customer context store with identity stitching.
+"""Redis-backed customer contexts with identity stitching: the batch as one unit of work.
 
 One person's events can arrive under different keys, and so on different
 partitions and workers: ``anonymousId`` before ``identify``, ``userId`` after.
@@ -12,272 +12,215 @@ identity is resolved here, in Redis:
   (idempotently: the customer remembers which visitors it absorbed), then
   drops the visitor's data, keeping only the alias.
 
-Every write is a compare-and-set on the context's version, so concurrent
-workers never lose an update; a write to a context that moved is refused and
-the events are re-resolved. Folding itself is pure (``models.context``).
-
-A batch costs three round trips (resolve aliases, read, write), plus two when
-it contains ``identify`` events (freeze, clean up), whatever its size.
+A batch costs one round trip to load (freezes, contexts, dedupe scores), one
+more only when a visitor of the batch was identified as a customer not yet
+loaded, and one to commit: a script per person that compare-and-sets the
+context and, in the same atomic step, takes the engine's contact slots and
+arms its timers. A person whose context changed meanwhile is loaded, folded
+and decided again. Folding is pure (``models.context``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
 
 from models.context import (
     ContextLimits,
     CustomerContext,
+    FoldOutcome,
     LifecycleThresholds,
     fold_new_events,
     merge,
 )
 from models.events import Event, EventKind
 from models.identity import Identity, IdentityKind
-from streams.redis.keys import COMPARE_AND_SET, FREEZE, context_key, links_key, seen_key, text
+from models.offers.rules import ContactCaps
+from streams.redis.batch import ApplyResult, PersonUpdate, Planner
+from streams.redis.contacts import commit_args, queue_commit
+from streams.redis.gateway import RedisGateway, Reply, RoundTrip
+from streams.redis.keys import PersonKeys, text
+from streams.redis.loading import Absorbed, LoadedPerson, load_people
 
 MAX_CAS_ATTEMPTS = 20
-
-
-@dataclass(frozen=True)
-class OwnerUpdate:
-    """A person touched by a batch: their context now, and the batch's events for them
-    (duplicates included, so decisions lost to a crash are made again on redelivery)."""
-
-    context: CustomerContext
-    events: list[Event]
-
-
-@dataclass
-class ApplyResult:
-    applied: list[Event] = field(default_factory=list)
-    owners: dict[Identity, OwnerUpdate] = field(default_factory=dict)
-    duplicates: int = 0
-    failed: list[tuple[Event, Exception]] = field(default_factory=list)
-    contexts_written: int = 0
-    cas_retries: int = 0
-    merges: int = 0
-
-
-@dataclass(frozen=True)
-class BatchOutcome:
-    """What the ingest step hands the engine after a batch is in Redis."""
-
-    owners: dict[Identity, OwnerUpdate]
-    sources: dict[Identity, tuple[str, int]]  # where each person's latest event came from
-    applied: list[Event]
-    clock_marks: dict[tuple[str, int], int]  # newest event time per input partition
-
-
-class ContextStore(Protocol):
-    async def apply(self, events: list[Event]) -> ApplyResult: ...
-
-
-@dataclass(frozen=True)
-class _Absorbed:
-    """A frozen anonymous context about to be merged into a customer's."""
-
-    anonymous_id: str
-    context: CustomerContext | None
-    seen: list[tuple[str, int]]
-
-
-def _user(user_id: str) -> Identity:
-    return Identity(IdentityKind.USER, user_id)
-
-
-def _anonymous(anonymous_id: str) -> Identity:
-    return Identity(IdentityKind.ANONYMOUS, anonymous_id)
+SourceOf = Callable[[Event], tuple[str, int]]
 
 
 class RedisContextStore:
     def __init__(
         self,
-        redis: Redis,
+        gateway: RedisGateway,
         *,
         dedupe_ttl_s: int,
         dedupe_max_ids: int,
         anonymous_ttl_s: int = 30 * 86_400,
         limits: ContextLimits | None = None,
         thresholds: LifecycleThresholds | None = None,
+        caps: ContactCaps | None = None,
+        erase: Callable[[Identity], Any] | None = None,
     ) -> None:
-        self._redis = redis
+        self.gateway = gateway
         self._dedupe_ttl_s = dedupe_ttl_s
         self._dedupe_max_ids = dedupe_max_ids
         self._anonymous_ttl_s = anonymous_ttl_s
         self.limits = limits or ContextLimits()
         self.thresholds = thresholds or LifecycleThresholds()
-        self._compare_and_set = redis.register_script(COMPARE_AND_SET)
-        self._freeze = redis.register_script(FREEZE)
-
-    @property
-    def redis(self) -> Redis:
-        return self._redis
+        self.caps = caps or ContactCaps()
+        self._erase = erase
 
     async def ping(self) -> bool:
-        return bool(await self._redis.ping())
+        return await self.gateway.ping()
 
     async def resolve(self, identity: Identity) -> Identity:
         """The identity whose context holds this person's data."""
         if identity.kind is IdentityKind.USER:
             return identity
-        moved_to = await self._redis.hget(context_key(identity), "moved_to")
-        return identity if moved_to is None else _user(text(moved_to))
+        moved_to = await self.gateway.redis.hget(PersonKeys.of(identity).context, "moved_to")
+        return identity if moved_to is None else Identity.user(text(moved_to))
 
     async def get(self, identity: Identity) -> CustomerContext | None:
         resolved = await self.resolve(identity)
-        raw = await self._redis.hget(context_key(resolved), "doc")
+        raw = await self.gateway.redis.hget(PersonKeys.of(resolved).context, "doc")
         return None if raw is None else CustomerContext.from_json(raw)
 
-    async def apply(self, events: list[Event]) -> ApplyResult:
-        """Fold events into their people's contexts, each messageId at most once."""
-        pending = [event for event in events if event.identity is not None]
+    async def apply(
+        self,
+        events: list[Event],
+        planner: Planner | None = None,
+        source_of: SourceOf | None = None,
+    ) -> ApplyResult:
+        """Fold events into their people's contexts, each messageId at most once, and
+        commit each person's context with the plan the engine made for it."""
+        pending = sorted((e for e in events if e.identity is not None), key=attrgetter("order_key"))
         result = ApplyResult()
         for _attempt in range(MAX_CAS_ATTEMPTS):
             if not pending:
                 return result
-            pending = await self._apply_once(pending, result)
-            result.cas_retries += len({_owner_hint(e) for e in pending})
+            pending = await self._apply_once(pending, result, planner, source_of)
+            result.cas_retries += len({e.identity for e in pending})
         raise RuntimeError(f"{len(pending)} events kept racing other writers; giving up this batch")
 
-    async def _apply_once(self, events: list[Event], result: ApplyResult) -> list[Event]:
-        aliases = await self._aliases(events)
-        by_owner: dict[Identity, list[Event]] = defaultdict(list)
-        for event in events:
-            by_owner[_owner(event, aliases)].append(event)
-        absorbed = await self._freeze_identified(events)
+    async def _apply_once(
+        self,
+        events: list[Event],
+        result: ApplyResult,
+        planner: Planner | None,
+        source_of: SourceOf | None,
+    ) -> list[Event]:
+        loaded, absorbed = await load_people(self.gateway, events)
+        await self._honour_erasures(loaded, result)
+        people: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome]] = []
+        for person in loaded.values():
+            context, merged = self._merge_visitors(person, absorbed.get(person.owner, []), result)
+            outcome = fold_new_events(context, person.events, person.already_seen, self.limits)
+            source = source_of(person.events[-1]) if source_of else None
+            update = PersonUpdate(person.owner, outcome.context, person.events, source)
+            people.append((person, update, merged, outcome))
+        if planner is not None:
+            await planner.plan([update for _p, update, _m, _o in people])
 
-        owners = list(by_owner)
-        reads = self._redis.pipeline(transaction=False)
-        for owner in owners:
-            reads.hmget(context_key(owner), "doc", "v")
-            reads.zmscore(seen_key(owner), [e.message_id for e in by_owner[owner]])
-        replies: list[Any] = await reads.execute()
-
-        writes = self._redis.pipeline(transaction=False)
-        cleanup = self._redis.pipeline(transaction=False)
-        written: list[tuple[Identity, Any, list[_Absorbed]]] = []
-        for index, owner in enumerate(owners):
-            (doc, version), scores = replies[2 * index], replies[2 * index + 1]
-            batch = by_owner[owner]
-            context = CustomerContext() if doc is None else CustomerContext.from_json(doc)
-            already_seen = {e.message_id for e, s in zip(batch, scores, strict=True) if s}
-            merged: list[_Absorbed] = []
-            for visitor in absorbed.get(owner, []):
-                already_seen |= {message_id for message_id, _score in visitor.seen}
-                if visitor.context is None:
-                    continue
-                if visitor.anonymous_id in context.merged_anonymous_ids:
-                    _clean_up(cleanup, visitor)  # merged before a crash, not yet cleaned
-                    continue
-                context = merge(context, visitor.context, visitor.anonymous_id, self.limits)
-                merged.append(visitor)
-            outcome = fold_new_events(context, batch, already_seen, self.limits)
-            if not outcome.applied and not merged:
+        commit = self.gateway.round_trip()
+        replies: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome, Reply]] = []
+        for person, update, merged, outcome in people:
+            if not outcome.applied and not merged and not update.plan:
                 result.duplicates += outcome.duplicates
                 result.failed.extend(outcome.failed)
-                result.owners[owner] = OwnerUpdate(outcome.context, batch)
+                result.people[person.owner] = update
                 continue
-            pairs: list[str | int] = []
-            for event in outcome.applied:
-                pairs += [event.message_id, event.event_time_ms]
-            for visitor in merged:
-                for message_id, score in visitor.seen:
-                    pairs += [message_id, score]
-            ttl = self._anonymous_ttl_s if owner.kind is IdentityKind.ANONYMOUS else 0
-            await self._compare_and_set(
-                keys=[context_key(owner), seen_key(owner), links_key(owner)],
-                args=[
-                    b"" if version is None else version,
-                    outcome.context.to_json(),
-                    ttl,
-                    self._dedupe_ttl_s,
-                    self._dedupe_max_ids,
-                    len(merged),
-                    *(visitor.anonymous_id for visitor in merged),
-                    *pairs,
-                ],
-                client=writes,
-            )
-            written.append((owner, outcome, merged))
-        versions: list[Any] = await writes.execute() if written else []
+            reply = self._queue_commit(commit, person, update, merged, outcome)
+            replies.append((person, update, merged, outcome, reply))
+        await commit.send()
 
         retry: list[Event] = []
-        for (owner, outcome, merged), new_version in zip(written, versions, strict=True):
-            if int(new_version) <= 0:
-                retry += by_owner[owner]
+        for person, update, merged, outcome, reply in replies:
+            status, verdicts = reply.value
+            if status <= 0:
+                retry += person.events
                 continue
+            update.plan.verdicts = verdicts
             result.applied.extend(outcome.applied)
             result.duplicates += outcome.duplicates
             result.failed.extend(outcome.failed)
-            result.contexts_written += 1
+            result.contexts_written += bool(outcome.applied or merged)
             result.merges += len(merged)
-            result.owners[owner] = OwnerUpdate(outcome.context, by_owner[owner])
-            for visitor in merged:
-                _clean_up(cleanup, visitor)
-        if len(cleanup):
-            await cleanup.execute()
+            result.merged_visitors += [visitor.visitor for visitor in merged]
+            result.people[person.owner] = update
         return retry
 
-    async def _aliases(self, events: list[Event]) -> dict[str, str]:
-        """anonymousId -> userId for the visitors of this batch who were identified."""
-        visitors = sorted({e.anonymous_id for e in events if e.user_id is None and e.anonymous_id})
-        if not visitors:
-            return {}
-        reads = self._redis.pipeline(transaction=False)
+    async def _honour_erasures(
+        self, loaded: dict[Identity, LoadedPerson], result: ApplyResult
+    ) -> None:
+        """``Erasure Requested`` erases the person before anything is decided for them.
+
+        Their events of this batch up to the erasure are dropped; later ones start
+        a fresh context.
+        """
+        for person in loaded.values():
+            erasures = [e for e in person.events if e.kind is EventKind.ERASURE_REQUESTED]
+            if not erasures or self._erase is None:
+                continue
+            await self._erase(person.owner)
+            result.erased.append(person.owner)
+            cutoff = erasures[-1].order_key
+            kept = [e for e in person.events if e.order_key > cutoff]
+            result.dropped_by_erasure += len(person.events) - len(kept)
+            person.events[:] = kept
+            person.context, person.version, person.already_seen = CustomerContext(), "", set()
+        for owner in [o for o, p in loaded.items() if not p.events]:
+            del loaded[owner]
+
+    def _merge_visitors(
+        self, person: LoadedPerson, visitors: list[Absorbed], result: ApplyResult
+    ) -> tuple[CustomerContext, list[Absorbed]]:
+        context = person.context
+        merged: list[Absorbed] = []
         for visitor in visitors:
-            reads.hget(context_key(_anonymous(visitor)), "moved_to")
-        moved: list[bytes | None] = await reads.execute()
-        return {v: m.decode() for v, m in zip(visitors, moved, strict=True) if m is not None}
+            person.already_seen |= {message_id for message_id, _score in visitor.seen}
+            if visitor.context is None:
+                continue
+            if visitor.visitor.value in context.merged_anonymous_ids:
+                result.merged_visitors.append(visitor.visitor)  # merged before a crash
+                continue
+            context = merge(context, visitor.context, visitor.visitor.value, self.limits)
+            merged.append(visitor)
+        return context, merged
 
-    async def _freeze_identified(self, events: list[Event]) -> dict[Identity, list[_Absorbed]]:
-        """Freeze the visitors named by ``identify`` events; returns them per customer."""
-        links = sorted(
-            {
-                (e.user_id, e.anonymous_id)
-                for e in events
-                if e.kind is EventKind.IDENTIFY and e.user_id and e.anonymous_id
-            }
+    def _queue_commit(
+        self,
+        trip: RoundTrip,
+        person: LoadedPerson,
+        update: PersonUpdate,
+        merged: list[Absorbed],
+        outcome: FoldOutcome,
+    ) -> Reply:
+        write = bool(outcome.applied or merged)
+        seen: list[str | int] = []
+        if write:
+            for event in outcome.applied:
+                seen += [event.message_id, event.event_time_ms]
+            for visitor in merged:
+                for message_id, score in visitor.seen:
+                    seen += [message_id, score]
+        plan = commit_args(
+            caps=self.caps,
+            contacts=update.plan.contacts,
+            timers=update.plan.timers,
+            check=True,
+            version=person.version,
+            write=write,
+            ctx_ttl=self._anonymous_ttl_s if person.owner.is_anonymous else 0,
+            seen_ttl=self._dedupe_ttl_s,
+            seen_max=self._dedupe_max_ids,
+            links=[visitor.visitor.value for visitor in merged],
+            seen=seen,
         )
-        if not links:
-            return {}
-        freezes = self._redis.pipeline(transaction=False)
-        for user_id, anonymous_id in links:
-            visitor = _anonymous(anonymous_id)
-            await self._freeze(
-                keys=[context_key(visitor), seen_key(visitor)], args=[user_id], client=freezes
-            )
-        replies: list[Any] = await freezes.execute()
-        absorbed: dict[Identity, list[_Absorbed]] = defaultdict(list)
-        for (user_id, anonymous_id), (moved_to, doc, flat_seen) in zip(links, replies, strict=True):
-            if moved_to.decode() != user_id:
-                continue  # the device was identified as someone else first; it stays theirs
-            seen = [
-                (flat_seen[i].decode(), int(float(flat_seen[i + 1])))
-                for i in range(0, len(flat_seen), 2)
-            ]
-            context = CustomerContext.from_json(doc) if doc else None
-            absorbed[_user(user_id)].append(_Absorbed(anonymous_id, context, seen))
-        return absorbed
+        doc = update.context.to_json() if write else b""
+        return queue_commit(trip, person.owner, plan, update.plan.timers, doc)
 
-
-def _owner(event: Event, aliases: dict[str, str]) -> Identity:
-    if event.user_id is not None:
-        return _user(event.user_id)
-    assert event.anonymous_id is not None
-    alias = aliases.get(event.anonymous_id)
-    return _user(alias) if alias else _anonymous(event.anonymous_id)
-
-
-def _clean_up(pipeline: Any, visitor: _Absorbed) -> None:
-    """Drop a merged visitor's data; its ``moved_to`` alias stays."""
-    identity = _anonymous(visitor.anonymous_id)
-    pipeline.hdel(context_key(identity), "doc", "v")
-    pipeline.delete(seen_key(identity))
-
-
-def _owner_hint(event: Event) -> str:
-    return event.user_id or event.anonymous_id or ""
+    def queue_cleanup(self, trip: RoundTrip, visitors: list[Identity]) -> None:
+        """Drop merged visitors' data; their ``moved_to`` alias stays."""
+        for visitor in visitors:
+            keys = PersonKeys.of(visitor)
+            trip.call("HDEL", keys.context, "doc", "v")
+            trip.call("DEL", keys.seen)

@@ -1,81 +1,105 @@
-"""Redis key layout and Lua scripts of the context store.
+"""The Redis key layout: every key the engine reads or writes is named here, and only here.
 
-Every key of one person shares a hash tag, ``{tag}``, so a script touching a
-person's keys runs on Redis Cluster; ``tag`` hashes the identity, so key names
-never carry a customer id.
+All keys of one person share a hash tag, ``{pseudonym}``, so a script touching a
+person's keys runs on Redis Cluster; the pseudonym hashes the identity, so key
+names never carry a customer id.
 
-- ``ctx:{tag}``  hash: ``doc`` (context JSON), ``v`` (version for compare-and-set),
+Per person (``PersonKeys``):
+
+- ``ctx:{p}``      hash: ``doc`` (context JSON), ``v`` (version for compare-and-set)
   and, once an anonymous visitor has been identified, ``moved_to`` (the userId
-  whose context absorbed it). A moved context keeps only ``moved_to``: it is the
-  alias that routes later events under the anonymous id to the customer.
-- ``seen:{tag}`` sorted set: applied messageIds scored by event time, capped, expiring.
-- ``links:{tag}`` set: every anonymous id ever merged into this customer. The
-  context caps its own list; erasure needs them all.
+  whose context absorbed it). A moved context keeps only ``moved_to``: the alias
+  that routes later events under the anonymous id to the customer.
+- ``seen:{p}``     sorted set: applied messageIds scored by event time, capped, expiring.
+- ``links:{p}``    set: every anonymous id ever merged into this customer.
+- ``contacts:{p}`` sorted set ``type|channel|trigger_id`` -> event time: contact history,
+  the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
+- ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted``: the at-most-once guard.
+- ``pending:{p}``  hash trigger type -> pending trigger JSON (one per type per person).
+
+Per input partition (``{topic:partition}``), owned with the partition:
+
+- ``timers:{t:n}`` sorted set ``pseudonym|type`` -> due time.
+- ``clock:{t:n}``  hash ``event_ms``, ``wall_ms``: the partition's event-time clock.
+
+Shared: ``stock:{store}`` hash product -> ``units|event_ms``; ``trends:{minute}``
+hash ``kind|scope|...`` -> count, one bucket per event-time minute.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from models.identity import Identity
 
-# KEYS: ctx, seen, links. ARGV: expected version ('' if none), doc, ctx ttl (0 = keep),
-# dedupe ttl, dedupe cap, number of newly linked anonymous ids, those ids,
-# then messageId/score pairs.
-# Returns the new version, 0 when the version moved, -1 when the context moved
-# to a customer (the caller re-resolves the identity).
-COMPARE_AND_SET = """
-if redis.call('HEXISTS', KEYS[1], 'moved_to') == 1 then return -1 end
-local current = redis.call('HGET', KEYS[1], 'v')
-if (current or '') ~= ARGV[1] then return 0 end
-local version = (tonumber(current) or 0) + 1
-redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'v', version)
-if tonumber(ARGV[3]) > 0 then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-else
-  redis.call('PERSIST', KEYS[1])
-end
-local links = tonumber(ARGV[6])
-for i = 7, 6 + links do
-  redis.call('SADD', KEYS[3], ARGV[i])
-end
-for i = 7 + links, #ARGV, 2 do
-  redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
-end
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[5]) + 1))
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return version
-"""
 
-# Freezes an anonymous context for a merge: from now on no writer can change it
-# (COMPARE_AND_SET answers -1), so the doc returned here is final.
-# KEYS: ctx, seen. ARGV: userId. Returns {moved_to, doc or false, seen pairs}.
-FREEZE = """
-local moved_to = redis.call('HGET', KEYS[1], 'moved_to')
-if not moved_to then
-  moved_to = ARGV[1]
-  redis.call('HSET', KEYS[1], 'moved_to', moved_to)
-  redis.call('PERSIST', KEYS[1])
-end
-local doc = redis.call('HGET', KEYS[1], 'doc')
-return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
-"""
+@dataclass(frozen=True, slots=True)
+class PersonKeys:
+    pseudonym: str
+
+    @classmethod
+    def of(cls, identity: Identity) -> PersonKeys:
+        return cls(identity.pseudonym)
+
+    @property
+    def context(self) -> str:
+        return f"ctx:{{{self.pseudonym}}}"
+
+    @property
+    def seen(self) -> str:
+        return f"seen:{{{self.pseudonym}}}"
+
+    @property
+    def links(self) -> str:
+        return f"links:{{{self.pseudonym}}}"
+
+    @property
+    def contacts(self) -> str:
+        return f"contacts:{{{self.pseudonym}}}"
+
+    @property
+    def decided(self) -> str:
+        return f"decided:{{{self.pseudonym}}}"
+
+    @property
+    def pending(self) -> str:
+        return f"pending:{{{self.pseudonym}}}"
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.context, self.seen, self.links, self.contacts, self.decided, self.pending)
 
 
-def identity_tag(identity: Identity) -> str:
-    return identity.pseudonym
+def timers_key(topic: str, partition: int) -> str:
+    return f"timers:{{{topic}:{partition}}}"
 
 
-def context_key(identity: Identity) -> str:
-    return f"ctx:{{{identity_tag(identity)}}}"
+def clock_key(topic: str, partition: int) -> str:
+    return f"clock:{{{topic}:{partition}}}"
 
 
-def seen_key(identity: Identity) -> str:
-    return f"seen:{{{identity_tag(identity)}}}"
+def timer_member(pseudonym: str, trigger_type: str) -> str:
+    return f"{pseudonym}|{trigger_type}"
 
 
-def links_key(identity: Identity) -> str:
-    return f"links:{{{identity_tag(identity)}}}"
+def stock_key(store_id: str) -> str:
+    return f"stock:{{{store_id}}}"
+
+
+def trends_key(minute: int) -> str:
+    return f"trends:{{{minute}}}"
 
 
 def text(value: bytes | str) -> str:
     """A Redis reply as text (clients may be configured to decode or not)."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+def pairs(raw: Any) -> list[tuple[Any, Any]]:
+    """A hash or a WITHSCORES reply as (field, value) pairs, whatever the client parsed."""
+    if isinstance(raw, dict):
+        return list(raw.items())
+    if raw and isinstance(raw[0], list | tuple):  # already paired by the client
+        return [(first, second) for first, second in raw]
+    return [(raw[i], raw[i + 1]) for i in range(0, len(raw), 2)]

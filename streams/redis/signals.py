@@ -3,82 +3,177 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
+from models.events import Event, EventKind
 from models.offers.candidates import Signals
 from models.offers.rules import OfferRules, TriggerType
-from streams.redis.offers import MINUTE_MS, OfferStore
+from streams.redis.gateway import RedisGateway, Reply, RoundTrip
+from streams.redis.keys import pairs, stock_key, text, trends_key
 
+MINUTE_MS = 60_000
+TREND_BUCKET_TTL_S = 3 * 3600
 TREND_CACHE_MS = 5_000
 BUCKET_TTL_S = 10.0
 MAX_CACHED_BUCKETS = 600
+_TREND_KINDS = {
+    EventKind.PRODUCT_VIEWED: "v",
+    EventKind.PRODUCT_ADDED: "a",
+    EventKind.ORDER_COMPLETED: "b",
+}
+
+
+def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[str, int]]:
+    """Stock levels and per-minute trend counts from freshly applied events.
+
+    Returns the trend increments, for :meth:`SignalReader.note_observed`.
+    """
+    buckets: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for event in events:
+        if event.stock is not None:
+            trip.script(
+                "set_stock",
+                [stock_key(event.stock.store_id)],
+                [event.stock.product_id, event.stock.quantity, event.event_time_ms],
+            )
+        kind = _TREND_KINDS.get(event.kind)
+        if kind is None:
+            continue
+        bucket = buckets[event.event_time_ms // MINUTE_MS]
+        store = event.order.store_id if event.order is not None else None
+        for product in event.products:
+            bucket[f"{kind}|p|{product.product_id}"] += 1
+            if product.category:
+                bucket[f"{kind}|c|{product.category}"] += 1
+                bucket[f"{kind}|cp|{product.category}|{product.product_id}"] += 1
+            if store:
+                bucket[f"{kind}|sp|{store}|{product.product_id}"] += 1
+                bucket[f"{kind}|s|{store}"] += 1
+    for minute, counts in buckets.items():
+        for field, count in counts.items():
+            trip.call("HINCRBY", trends_key(minute), field, count)
+        trip.call("EXPIRE", trends_key(minute), TREND_BUCKET_TTL_S)
+    return buckets
 
 
 class SignalReader:
-    """Reads signals for decisions.
+    """Reads live signals for decisions: stock at stores, trending products per category.
 
     A trend window sums an hour of per-minute buckets. Buckets are cached for a
     few seconds (a past minute changes only with late events) and window totals
     for five seconds of event time, so a decision or an API call rarely costs
-    Redis more than the newest minute.
+    Redis more than the newest minute, and stock and buckets share one round trip.
     """
 
     def __init__(
-        self, offers: OfferStore, rules: OfferRules, clock: Callable[[], float] = time.monotonic
+        self,
+        gateway: RedisGateway,
+        rules: OfferRules,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._offers = offers
+        self._gateway = gateway
         self._rules = rules
         self._clock = clock
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
         self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
 
-    async def trend_counts(self, at_ms: int) -> dict[str, int]:
-        """Summed counters of the minutes in the trend window ending at ``at_ms``."""
-        slot = at_ms // TREND_CACHE_MS
-        totals = self._totals.get(slot)
-        if totals is None:
-            window_end = (slot + 1) * TREND_CACHE_MS - 1
-            last = window_end // MINUTE_MS
-            first = (window_end - self._rules.trend_window_ms) // MINUTE_MS + 1
-            totals = {}
-            for bucket in await self._minutes(list(range(first, last + 1))):
-                for field, count in bucket.items():
-                    totals[field] = totals.get(field, 0) + count
-            self._totals[slot] = totals
-            while len(self._totals) > 16:
-                self._totals.popitem(last=False)
-        return totals
-
-    async def _minutes(self, minutes: list[int]) -> list[dict[str, int]]:
-        now = self._clock()
-        stale = [
-            m for m in minutes if now - self._buckets.get(m, (-BUCKET_TTL_S, {}))[0] >= BUCKET_TTL_S
-        ]
-        if stale:
-            for minute, bucket in zip(stale, await self._offers.trend_buckets(stale), strict=True):
-                self._buckets[minute] = (now, bucket)
-                self._buckets.move_to_end(minute)
-            while len(self._buckets) > MAX_CACHED_BUCKETS:
-                self._buckets.popitem(last=False)
-        return [self._buckets[m][1] for m in minutes]
-
     async def read(
         self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int
     ) -> Signals:
         """Stock for ``(store, product)`` pairs; trending products of the categories that
-        complement ``bought_categories`` (only when cross-sell is on)."""
-        pairs = list(stock_pairs)
-        stock = await self._offers.stock(pairs) if pairs else {}
+        complement ``bought_categories`` (only when cross-sell is on). One round trip at most."""
         wanted = {
             complement
             for category in bought_categories
             for complement in self._rules.cross_sell.get(category, ())
         }
+        want_trends = bool(wanted) and self._rules.rule(TriggerType.CROSS_SELL) is not None
+        trip = self._gateway.round_trip()
+        pairs = sorted(set(stock_pairs))
+        stock = [trip.call("HGET", stock_key(store), product) for store, product in pairs]
+        fetch = self._queue_window(trip, at_ms) if want_trends else None
+        await trip.send()
+        levels = {
+            pair: int(text(reply.value).split("|", 1)[0])
+            for pair, reply in zip(pairs, stock, strict=True)
+            if reply.value is not None
+        }
         trending: dict[str, tuple[str, ...]] = {}
-        if wanted and self._rules.rule(TriggerType.CROSS_SELL):
-            trending = rank_by_category(await self.trend_counts(at_ms), wanted)
-        return Signals(stock=stock, trending=trending)
+        if fetch is not None:
+            trending = rank_by_category(fetch(), wanted)
+        return Signals(stock=levels, trending=trending)
+
+    async def trend_counts(self, at_ms: int) -> dict[str, int]:
+        """Summed counters of the minutes in the trend window ending at ``at_ms``."""
+        trip = self._gateway.round_trip()
+        fetch = self._queue_window(trip, at_ms)
+        await trip.send()
+        return fetch()
+
+    def _queue_window(self, trip: RoundTrip, at_ms: int) -> Callable[[], dict[str, int]]:
+        """Queue reads of the stale buckets of the window; returns its totals once sent."""
+        slot = at_ms // TREND_CACHE_MS
+        cached = self._totals.get(slot)
+        if cached is not None:
+            return lambda: cached
+        first, last = self._window(slot)
+        minutes = list(range(first, last + 1))
+        now = self._clock()
+        fresh = {m: self._buckets[m][1] for m in minutes if self._is_fresh(m, now)}
+        replies: dict[int, Reply] = {
+            m: trip.call("HGETALL", trends_key(m)) for m in minutes if m not in fresh
+        }
+
+        def totals() -> dict[str, int]:
+            # From what was read and kept here, never re-read from the bounded cache,
+            # which a long window may overflow.
+            buckets = dict(fresh)
+            for minute, reply in replies.items():
+                buckets[minute] = {text(k): int(v) for k, v in pairs(reply.value)}
+                self._remember(minute, now, buckets[minute])
+            summed: dict[str, int] = {}
+            for bucket in buckets.values():
+                for field, count in bucket.items():
+                    summed[field] = summed.get(field, 0) + count
+            self._totals[slot] = summed
+            while len(self._totals) > 16:
+                self._totals.popitem(last=False)
+            return summed
+
+        return totals
+
+    def _window(self, slot: int) -> tuple[int, int]:
+        """First and last minute of the trend window of a cache slot."""
+        window_end = (slot + 1) * TREND_CACHE_MS - 1
+        first = (window_end - self._rules.trend_window_ms) // MINUTE_MS + 1
+        return first, window_end // MINUTE_MS
+
+    def note_observed(self, increments: dict[int, dict[str, int]]) -> None:
+        """This worker's own trend writes, added to what it has cached, so its next
+        decision or API answer counts them without waiting for the cache to expire."""
+        for minute, counts in increments.items():
+            cached = self._buckets.get(minute)
+            if cached is not None:
+                bucket = dict(cached[1])
+                for field, count in counts.items():
+                    bucket[field] = bucket.get(field, 0) + count
+                self._buckets[minute] = (cached[0], bucket)
+            for slot, totals in self._totals.items():
+                first, last = self._window(slot)
+                if first <= minute <= last:
+                    for field, count in counts.items():
+                        totals[field] = totals.get(field, 0) + count
+
+    def _is_fresh(self, minute: int, now: float) -> bool:
+        cached = self._buckets.get(minute)
+        return cached is not None and now - cached[0] < BUCKET_TTL_S
+
+    def _remember(self, minute: int, now: float, bucket: dict[str, int]) -> None:
+        self._buckets[minute] = (now, bucket)
+        self._buckets.move_to_end(minute)
+        while len(self._buckets) > MAX_CACHED_BUCKETS:
+            self._buckets.popitem(last=False)
 
 
 def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:

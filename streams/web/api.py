@@ -22,19 +22,19 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
 from models.context import CustomerContext, preferred_store, to_document
+from models.context.document import iso
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.person import Person
-from models.offers.pressure import Contact
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
 from streams.kafka.transport import App
 from streams.metrics import Metrics
+from streams.redis.contacts import read_contacts
 from streams.redis.contexts import RedisContextStore
-from streams.redis.keys import identity_tag
-from streams.redis.offers import OfferStore
 from streams.redis.privacy import erase, export
 from streams.redis.signals import SignalReader, top_products
+from streams.redis.timers import timers_pending
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class ApiError(Exception):
 class ApiDeps:
     app: App
     store: RedisContextStore
-    offers: OfferStore
+    signals: SignalReader
     rules: OfferRules
     metrics: Metrics
     token: str
@@ -148,7 +148,7 @@ def _json(view: View, body: Any, status: int = 200) -> Response:
 class _Api:
     def __init__(self, deps: ApiDeps) -> None:
         self.deps = deps
-        self.signals = SignalReader(deps.offers, deps.rules)
+        self.signals = deps.signals
 
     async def _owner(self, request: Request, customer_id: str) -> tuple[Identity, CustomerContext]:
         """A userId, else an anonymousId (``?kind=anonymous`` forces the latter)."""
@@ -167,10 +167,20 @@ class _Api:
         raise ApiError(404, "customer_not_found", "no context is stored for this id")
 
     async def context(self, view: View, request: Request, customer_id: str) -> Response:
-        _owner, context = await self._owner(request, customer_id)
+        owner, context = await self._owner(request, customer_id)
         document = to_document(
             context, _now_ms(), self.deps.store.thresholds, self.deps.store.limits
         )
+        sent = await read_contacts(self.deps.store.gateway, owner, sent_only=True)
+        document["contacts"] = [
+            {
+                "trigger_id": c.trigger_id,
+                "type": str(c.type),
+                "channel": c.channel,
+                "at": iso(c.at_ms),
+            }
+            for c in sent
+        ]
         return _json(view, document)
 
     async def next_best_offer(self, view: View, request: Request, customer_id: str) -> Response:
@@ -180,10 +190,7 @@ class _Api:
         pairs = [(store, p.product_id) for p in context.recent_products] if store else []
         last = max(context.recent_orders, key=lambda o: o.at_ms, default=None)
         signals = await self.signals.read(pairs, set(last.categories) if last else set(), now)
-        contacts = [
-            Contact(trigger_id=member.split("|", 1)[1], type=member.split("|", 1)[0], at_ms=at)
-            for member, at in await self.deps.offers.contacts(identity_tag(owner))
-        ]
+        contacts = await read_contacts(self.deps.store.gateway, owner)
         if owner.kind is IdentityKind.USER:
             person = Person(
                 owner.value, context.anonymous_ids[-1] if context.anonymous_ids else None
@@ -288,8 +295,8 @@ class _Api:
             lag = highwater - (read + 1 if read is not None else 0)
             self.deps.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(lag, 0))
         try:
-            pending = await self.deps.offers.timers_pending(
-                (tp.topic, tp.partition) for tp in assigned
+            pending = await timers_pending(
+                self.deps.store.gateway, [(tp.topic, tp.partition) for tp in assigned]
             )
             self.deps.metrics.timers_pending.set(pending)
         except Exception:

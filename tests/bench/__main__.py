@@ -30,7 +30,7 @@ from models.identity import Identity, IdentityKind
 from models.parsing import EventParser
 from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
 from streams.local.services import EmbeddedStack
-from streams.redis.keys import context_key, links_key, seen_key
+from streams.redis.keys import PersonKeys
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
 
@@ -90,7 +90,11 @@ def _memory_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
         pipe = client.pipeline(transaction=False)
         for user in chunk:
             identity = Identity(IdentityKind.USER, user)
-            for key in (context_key(identity), seen_key(identity), links_key(identity)):
+            for key in (
+                PersonKeys.of(identity).context,
+                PersonKeys.of(identity).seen,
+                PersonKeys.of(identity).links,
+            ):
                 pipe.memory_usage(key, samples=0)
         replies = pipe.execute()
         for i in range(len(chunk)):
@@ -120,7 +124,7 @@ def _trigger_latency(producer: KafkaProducer, worker: WorkerProcess, probes: int
         producer.flush()
         wait_until(
             lambda u=user: redis.Redis.from_url(worker.services.redis_url).hget(
-                context_key(Identity(IdentityKind.USER, u)), "doc"
+                PersonKeys.of(Identity(IdentityKind.USER, u)).context, "doc"
             ),
             what="consent applied",
         )
@@ -240,7 +244,7 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
         client = redis.Redis.from_url(services.redis_url)
         latencies = []
         user = f"probe-{uuid.uuid4().hex[:8]}"
-        key = context_key(Identity(IdentityKind.USER, user))
+        key = PersonKeys.of(Identity(IdentityKind.USER, user)).context
         for n in range(probes):
             event = {
                 "messageId": str(uuid.uuid4()),

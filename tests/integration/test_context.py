@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from models.identity import Identity, IdentityKind
-from streams.redis.keys import context_key
+from streams.redis.keys import PersonKeys
 from tests.integration.harness import WorkerProcess, produce, wait_until
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def _omnichannel_journey() -> Journey:
 
 def _document(worker: WorkerProcess, user: str) -> dict[str, Any] | None:
     raw = redis.Redis.from_url(worker.services.redis_url).hget(
-        context_key(Identity(IdentityKind.USER, user)), "doc"
+        PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc"
     )
     return None if raw is None else orjson.loads(raw)
 
@@ -135,7 +135,7 @@ def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerPro
     assert view["consent"] == {"email": True, "sms": False, "push": False, "ads": False}
     assert view["events_by_channel"] == {"web": 6, "mobile": 2, "store": 2}
     # the visitor's own context is gone; only the alias remains
-    visitor_key = context_key(Identity(IdentityKind.ANONYMOUS, journey.visitor))
+    visitor_key = PersonKeys.of(Identity(IdentityKind.ANONYMOUS, journey.visitor)).context
     assert client.hgetall(visitor_key) == {b"moved_to": journey.user.encode()}
 
 

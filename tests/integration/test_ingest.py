@@ -13,7 +13,7 @@ import redis
 
 from models.deadletter import original_bytes
 from models.identity import Identity, IdentityKind
-from streams.redis.keys import context_key, seen_key
+from streams.redis.keys import PersonKeys
 from tests.integration.harness import WorkerProcess, consume_all, produce, wait_until
 
 pytestmark = pytest.mark.integration
@@ -121,15 +121,15 @@ def _bad_records(run: str) -> list[tuple[bytes, str]]:
 def _snapshot(client: redis.Redis, identities: list[Identity]) -> dict[str, Any]:
     return {
         str(identity): (
-            client.hgetall(context_key(identity)),
-            client.zrange(seen_key(identity), 0, -1, withscores=True),
+            client.hgetall(PersonKeys.of(identity).context),
+            client.zrange(PersonKeys.of(identity).seen, 0, -1, withscores=True),
         )
         for identity in identities
     }
 
 
 def _events_total(client: redis.Redis, identity: Identity) -> int:
-    doc = client.hget(context_key(identity), "doc")
+    doc = client.hget(PersonKeys.of(identity).context, "doc")
     return 0 if doc is None else int(orjson.loads(doc)["events_total"])
 
 
@@ -196,10 +196,12 @@ def test_valid_events_reach_redis_once_and_bad_records_are_dead_lettered(
     assert "event" in inner["message"]
 
     for identity, count in expected_people.items():
-        doc = orjson.loads(client.hget(context_key(identity), "doc"))
+        doc = orjson.loads(client.hget(PersonKeys.of(identity).context, "doc"))
         assert doc["events_total"] == count
         assert sum(doc["events_by_type"].values()) == count
-    anna = orjson.loads(client.hget(context_key(Identity(IdentityKind.USER, f"anna-{run}")), "doc"))
+    anna = orjson.loads(
+        client.hget(PersonKeys.of(Identity(IdentityKind.USER, f"anna-{run}")).context, "doc")
+    )
     assert anna["events_by_type"]["Order Completed"] == 1
     assert anna["events_by_channel"] == {"web": 5, "mobile": 3, "store": 1}
     assert anna["anonymous_ids"] == [f"visitor-{run}"]

@@ -19,7 +19,7 @@ from kafka import KafkaProducer
 
 from models.identity import Identity, IdentityKind
 from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
-from streams.redis.keys import context_key
+from streams.redis.keys import PersonKeys
 from tests.integration.harness import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def test_ten_thousand_customers_have_exact_orders_and_spend(
     users = sorted(expected)
     reads = client.pipeline(transaction=False)
     for user in users:
-        reads.hget(context_key(Identity(IdentityKind.USER, user)), "doc")
+        reads.hget(PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc")
     documents = reads.execute()
     mismatches = []
     for user, raw in zip(users, documents, strict=True):

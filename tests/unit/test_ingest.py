@@ -22,7 +22,7 @@ from models.parsing import EventParser
 from streams.metrics import Metrics
 from streams.pipeline import ingest
 from streams.pipeline.ingest import IngestPipeline, InputRecord
-from streams.redis.contexts import ApplyResult
+from streams.redis.batch import ApplyResult
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ class MemoryStore:
         self.failures = failures or []
         self.calls = 0
 
-    async def apply(self, events: list[Event]) -> ApplyResult:
+    async def apply(self, events: list[Event], *_wiring: Any) -> ApplyResult:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)

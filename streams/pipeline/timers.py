@@ -1,0 +1,155 @@
+"""Firing due timers: every timer a tick finds due is decided in one batch.
+
+A tick costs one round trip when nothing is due; otherwise four (plus one when
+a pending trigger's visitor was identified since): the partitions' clocks and
+due timers, the pending triggers with their people's contexts, the contact
+slots, and, once Kafka has the records, marking them sent and releasing the
+timers. A crash before the release fires the timer again; the reservation
+keeps it to one contact.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from models.context import CustomerContext
+from models.identity import Identity
+from models.offers.timers import Expired, PendingTrigger, on_due
+from streams.metrics import Metrics
+from streams.pipeline.engine import OfferEngine, Outbox, Partition, Suppression
+from streams.redis.batch import PersonPlan
+from streams.redis.contacts import commit_args, queue_commit
+from streams.redis.keys import PersonKeys, text
+from streams.redis.timers import DueTimer, queue_due, queue_release
+
+DUE_PER_PARTITION = 500
+
+
+@dataclass
+class _Firing:
+    timer: DueTimer
+    payload: bytes | None
+    pending: PendingTrigger | None = None
+
+
+class TimerFiring:
+    def __init__(self, engine: OfferEngine, metrics: Metrics) -> None:
+        self._engine = engine
+        self._metrics = metrics
+        self._gateway = engine.contexts.gateway
+
+    async def fire_due(self, partitions: Sequence[Partition]) -> int:
+        """Fire the timers of these partitions whose deadline the event-time clock passed."""
+        trip = self._gateway.round_trip()
+        dues = queue_due(trip, partitions, self._engine.wall_clock(), DUE_PER_PARTITION)
+        await trip.send()
+        firings = [_Firing(t, None) for reply in dues.values() for t in reply.value[1]]
+        if not firings:
+            return 0
+        clocks = {tp: reply.value[0] for tp, reply in dues.items()}
+
+        contexts = await self._read(firings)
+        plans: dict[Identity, PersonPlan] = defaultdict(PersonPlan)
+        for firing in firings:
+            pending = firing.pending
+            clock = clocks[(firing.timer.topic, firing.timer.partition)]
+            if pending is None or clock is None or pending.due_ms > clock:
+                firing.payload = None  # consumed, erased, or rescheduled later: just release
+                continue
+            owner, context = contexts.get(pending.person.key, (None, None))
+            if owner is None or context is None:
+                continue  # the person was erased or expired: nothing to say to them
+            # Decided at the deadline, in event time, so a replay decides the same.
+            outcome = on_due(pending, context, self._engine.rules, pending.due_ms)
+            if isinstance(outcome, Expired):
+                plans[owner].decisions.append(
+                    Suppression(outcome.pending, outcome.reason, outcome.detail, pending.due_ms)
+                )
+                continue
+            self._engine.plan_decision(plans[owner], context, pending.person, [outcome])
+
+        await self._reserve(plans)
+        outbox = Outbox()
+        for owner, plan in plans.items():
+            await self._engine.emit_plan(owner, plan, outbox)
+        await self._engine.confirm(outbox)
+        trip = self._gateway.round_trip()
+        self._engine.queue_mark_sent(trip, outbox)
+        for firing in firings:
+            queue_release(trip, firing.timer, firing.payload)
+        await trip.send()
+        fired = sum(f.payload is not None for f in firings)
+        self._metrics.timers_fired.inc(fired)
+        return fired
+
+    async def _read(
+        self, firings: list[_Firing]
+    ) -> dict[str, tuple[Identity, CustomerContext | None]]:
+        """Pending triggers and their people's contexts, read together (same hash slot)."""
+        trip = self._gateway.round_trip()
+        reads = []
+        for firing in firings:
+            keys = PersonKeys(firing.timer.pseudonym)
+            reads.append(
+                (
+                    firing,
+                    trip.call("HGET", keys.pending, firing.timer.trigger_type),
+                    trip.call("HMGET", keys.context, "doc", "moved_to"),
+                )
+            )
+        await trip.send()
+        found: dict[str, tuple[Identity, CustomerContext | None]] = {}
+        moved: dict[str, Identity] = {}
+        for firing, payload, context in reads:
+            if payload.value is None:
+                continue
+            firing.payload = payload.value
+            firing.pending = PendingTrigger.from_json(payload.value)
+            doc, moved_to = context.value
+            key = firing.pending.person.key
+            if moved_to is not None:
+                moved[key] = Identity.user(text(moved_to))
+            else:
+                found[key] = (_identity(firing.pending), _context(doc))
+        if moved:
+            await self._read_moved(moved, found)
+        return found
+
+    async def _read_moved(
+        self, moved: dict[str, Identity], found: dict[str, tuple[Identity, CustomerContext | None]]
+    ) -> None:
+        trip = self._gateway.round_trip()
+        docs = {
+            key: trip.call("HGET", PersonKeys.of(owner).context, "doc")
+            for key, owner in moved.items()
+        }
+        await trip.send()
+        for key, owner in moved.items():
+            found[key] = (owner, _context(docs[key].value))
+
+    async def _reserve(self, plans: dict[Identity, PersonPlan]) -> None:
+        trip = self._gateway.round_trip()
+        replies: dict[Identity, Any] = {}
+        caps = self._engine.rules.caps
+        for owner, plan in plans.items():
+            if plan.contacts:
+                body = commit_args(caps=caps, contacts=plan.contacts, timers=(), check=False)
+                replies[owner] = queue_commit(trip, owner, body, ())
+        await trip.send()
+        for owner, reply in replies.items():
+            plans[owner].verdicts = reply.value[1]
+
+
+def _identity(pending: PendingTrigger) -> Identity:
+    person = pending.person
+    if person.user_id is not None:
+        return Identity.user(person.user_id)
+    assert person.anonymous_id is not None
+    return Identity.anonymous(person.anonymous_id)
+
+
+def _context(doc: bytes | None) -> CustomerContext | None:
+    return None if doc is None else CustomerContext.from_json(doc)

@@ -1,0 +1,131 @@
+"""Contact history and reservations: the one home of "who was contacted, when, how".
+
+Slots are taken inside the person's commit script (:mod:`.scripts`), atomically
+with their context, by the rule of :mod:`models.offers.pressure` whose numbers
+are passed in here. A reservation is marked emitted once Kafka has the trigger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from models.identity import Identity
+from models.offers.pressure import DAY_MS, HISTORY_MS, WEEK_MS, Contact
+from models.offers.rules import ContactCaps
+from streams.redis.batch import ContactRequest, ContactVerdict, TimerEntry
+from streams.redis.gateway import RedisGateway, Reply, RoundTrip
+from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
+
+CONTACT_TTL_S = 30 * 86_400
+
+
+def commit_args(
+    *,
+    caps: ContactCaps,
+    contacts: Sequence[ContactRequest],
+    timers: Sequence[TimerEntry],
+    check: bool,
+    version: str = "",
+    write: bool = False,
+    **context_fields: Any,
+) -> bytes:
+    """The plan of the ``commit_person`` script (see its header for the fields)."""
+    return orjson.dumps(
+        {
+            "check": check,
+            "version": version,
+            "write": write,
+            "ctx_ttl": 0,
+            "seen_ttl": 0,
+            "seen_max": 0,
+            "links": [],
+            "seen": [],
+            **context_fields,
+            "caps": {
+                "day": caps.per_day,
+                "week": caps.per_week,
+                "day_ms": DAY_MS,
+                "week_ms": WEEK_MS,
+                "history_ms": HISTORY_MS,
+                "ttl": CONTACT_TTL_S,
+            },
+            "reserve": [
+                {
+                    "id": c.trigger_id,
+                    "type": c.trigger_type,
+                    "channel": c.channel,
+                    "at": c.at_ms,
+                    "cooldown": c.cooldown_ms,
+                }
+                for c in contacts
+            ],
+            "pending": [v for t in timers for v in (t.trigger_type, t.payload.decode())],
+        }
+    )
+
+
+def queue_commit(
+    trip: RoundTrip,
+    owner: Identity,
+    plan_json: bytes,
+    timers: Sequence[TimerEntry],
+    doc: bytes = b"",
+) -> Reply:
+    """One person's commit script, and the partition timers it arms beside it."""
+    keys = PersonKeys.of(owner)
+    for timer in timers:
+        member = timer_member(owner.pseudonym, timer.trigger_type)
+        trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
+    return trip.script(
+        "commit_person",
+        [keys.context, keys.seen, keys.links, keys.contacts, keys.decided, keys.pending],
+        [plan_json, doc],
+        decode=decode_commit,
+    )
+
+
+def decode_commit(raw: list[Any]) -> tuple[int, list[ContactVerdict]]:
+    verdicts = []
+    for verdict, a, b in raw[1:]:
+        name = text(verdict)
+        if name == "existing":
+            verdicts.append(ContactVerdict(name, state=text(a)))
+        else:
+            verdicts.append(ContactVerdict(name, day_count=int(a), week_count=int(b)))
+    return int(raw[0]), verdicts
+
+
+def queue_mark_emitted(trip: RoundTrip, sent: Iterable[tuple[Identity, str]]) -> None:
+    """Mark (person, trigger_id) reservations as delivered: one script per person."""
+    by_person: dict[Identity, list[str]] = {}
+    for person, trigger_id in sent:
+        by_person.setdefault(person, []).append(trigger_id)
+    for person, trigger_ids in by_person.items():
+        trip.script("mark_emitted", [PersonKeys.of(person).decided], trigger_ids)
+
+
+async def read_contacts(
+    gateway: RedisGateway, person: Identity, *, sent_only: bool = False
+) -> list[Contact]:
+    """The person's recent contacts, newest first. ``sent_only``: only those whose
+    trigger reached Kafka (what the customer got), not slots merely reserved."""
+    keys = PersonKeys.of(person)
+    trip = gateway.round_trip()
+    rows = trip.call("ZRANGE", keys.contacts, 0, -1, "WITHSCORES")
+    states = trip.call("HGETALL", keys.decided)
+    await trip.send()
+    emitted = {text(k) for k, v in pairs(states.value) if text(v) == "emitted"}
+    contacts = [parse_contact(text(member), int(float(at))) for member, at in pairs(rows.value)]
+    if sent_only:
+        contacts = [c for c in contacts if c.trigger_id in emitted]
+    return sorted(contacts, key=lambda c: (-c.at_ms, c.trigger_id))
+
+
+def parse_contact(member: str, at_ms: int) -> Contact:
+    """``type|channel|trigger_id``; older entries are ``type|trigger_id`` (no channel)."""
+    parts = member.split("|")
+    channel = parts[1] if len(parts) == 3 else None
+    return Contact(trigger_id=parts[-1], type=parts[0], at_ms=at_ms, channel=channel)

@@ -1,0 +1,110 @@
+"""One round trip at a time: commands queued together, sent as one pipeline.
+
+Every step of the engine that talks to Redis builds a :class:`RoundTrip`, queues
+its commands (each returns a :class:`Reply` to read once sent) and sends it once.
+Scripts are loaded at start-up and run with EVALSHA: unlike redis-py's ``Script``
+objects in a pipeline, nothing asks ``SCRIPT EXISTS`` before each send. When Redis
+has lost them (a restart without persistence, ``SCRIPT FLUSH``), the commands
+that failed with NOSCRIPT are sent again after one reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+from streams.redis import scripts
+
+Decoder = Callable[[Any], Any]
+
+
+class Reply:
+    """The decoded reply of one queued command, readable once its round trip is sent."""
+
+    __slots__ = ("_decode", "_sent", "_value")
+
+    def __init__(self, decode: Decoder | None) -> None:
+        self._decode = decode
+        self._sent = False
+        self._value: Any = None
+
+    def _set(self, raw: Any) -> None:
+        self._value = raw if self._decode is None else self._decode(raw)
+        self._sent = True
+
+    @property
+    def value(self) -> Any:
+        if not self._sent:
+            raise RuntimeError("the round trip holding this command was not sent yet")
+        return self._value
+
+
+class RedisGateway:
+    """The worker's Redis client, its preloaded scripts, and a count of round trips."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.shas = {
+            name: hashlib.sha1(source.encode()).hexdigest() for name, source in scripts.ALL.items()
+        }
+        self.round_trips = 0
+
+    async def load_scripts(self) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for source in scripts.ALL.values():
+            pipe.script_load(source)
+        await pipe.execute()
+        self.round_trips += 1
+
+    def round_trip(self) -> RoundTrip:
+        return RoundTrip(self)
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+
+class RoundTrip:
+    def __init__(self, gateway: RedisGateway) -> None:
+        self._gateway = gateway
+        self._commands: list[tuple[tuple[Any, ...], Reply]] = []
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+    def call(self, *args: Any, decode: Decoder | None = None) -> Reply:
+        reply = Reply(decode)
+        self._commands.append((args, reply))
+        return reply
+
+    def script(
+        self, name: str, keys: Sequence[str], args: Sequence[Any], decode: Decoder | None = None
+    ) -> Reply:
+        sha = self._gateway.shas[name]
+        return self.call("EVALSHA", sha, len(keys), *keys, *args, decode=decode)
+
+    async def send(self) -> None:
+        """Send every queued command in one pipeline; raise the first command error."""
+        if not self._commands:
+            return
+        raws = await self._execute([args for args, _ in self._commands])
+        retry = [i for i, raw in enumerate(raws) if isinstance(raw, NoScriptError)]
+        if retry:
+            await self._gateway.load_scripts()
+            again = await self._execute([self._commands[i][0] for i in retry])
+            for index, raw in zip(retry, again, strict=True):
+                raws[index] = raw
+        for (_args, reply), raw in zip(self._commands, raws, strict=True):
+            if isinstance(raw, Exception):
+                raise raw
+            reply._set(raw)
+
+    async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        pipe = self._gateway.redis.pipeline(transaction=False)
+        for args in commands:
+            pipe.execute_command(*args)
+        self._gateway.round_trips += 1
+        return list(await pipe.execute(raise_on_error=False))

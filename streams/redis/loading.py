@@ -1,0 +1,138 @@
+"""Loading a batch's people: one round trip for the freezes, contexts and dedupe scores.
+
+``identify`` events freeze their visitor first, so a visitor identified in this
+batch routes its own events of the batch to the customer. A visitor identified
+earlier leads to its customer through ``moved_to``; when that customer is not
+in the batch, one more round trip reads them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from models.context import CustomerContext
+from models.events import Event, EventKind
+from models.identity import Identity
+from streams.redis.gateway import RedisGateway, Reply, RoundTrip
+from streams.redis.keys import PersonKeys, text
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """A frozen anonymous context about to be merged into a customer's."""
+
+    visitor: Identity
+    context: CustomerContext | None
+    seen: list[tuple[str, int]]
+
+
+@dataclass
+class LoadedPerson:
+    """A person as read from Redis, before folding."""
+
+    owner: Identity
+    events: list[Event]
+    context: CustomerContext
+    version: str
+    already_seen: set[str]
+
+
+async def load_people(
+    gateway: RedisGateway, events: list[Event]
+) -> tuple[dict[Identity, LoadedPerson], dict[Identity, list[Absorbed]]]:
+    """Freeze identified visitors and read every person of the batch: one round trip,
+    plus one when a visitor leads to a customer the batch did not name."""
+    trip = gateway.round_trip()
+    # Freezes go first, so a visitor identified in this batch routes its own events.
+    freezes = [
+        (
+            user_id,
+            Identity.anonymous(visitor_id),
+            _queue_freeze(trip, user_id, Identity.anonymous(visitor_id)),
+        )
+        for user_id, visitor_id in sorted(
+            {
+                (e.user_id, e.anonymous_id)
+                for e in events
+                if e.kind is EventKind.IDENTIFY and e.user_id and e.anonymous_id
+            }
+        )
+    ]
+    by_identity: dict[Identity, list[Event]] = defaultdict(list)
+    for event in events:
+        assert event.identity is not None
+        by_identity[event.identity].append(event)
+    reads = {who: _queue_read(trip, who, batch) for who, batch in by_identity.items()}
+    await trip.send()
+
+    absorbed: dict[Identity, list[Absorbed]] = defaultdict(list)
+    for user_id, visitor, reply in freezes:
+        moved_to, doc, seen = reply.value
+        if moved_to == user_id:  # else identified as someone else first: stays theirs
+            context = CustomerContext.from_json(doc) if doc else None
+            absorbed[Identity.user(user_id)].append(Absorbed(visitor, context, seen))
+
+    loaded: dict[Identity, LoadedPerson] = {}
+    moved: dict[Identity, list[Event]] = defaultdict(list)
+    for who, batch in by_identity.items():
+        doc, version, moved_to, seen = _read_value(reads[who])
+        if moved_to is not None:
+            moved[Identity.user(moved_to)] += batch
+            continue
+        already = {e.message_id for e, score in zip(batch, seen, strict=True) if score}
+        loaded[who] = LoadedPerson(who, batch, _context(doc), version, already)
+    if moved:
+        await _load_moved(gateway, moved, loaded)
+    for person in loaded.values():
+        person.events.sort(key=attrgetter("order_key"))
+    return loaded, absorbed
+
+
+async def _load_moved(
+    gateway: RedisGateway, moved: dict[Identity, list[Event]], loaded: dict[Identity, LoadedPerson]
+) -> None:
+    """Events of visitors already identified: checked against, and folded into, the customer."""
+    trip = gateway.round_trip()
+    reads: dict[Identity, tuple[list[Event], tuple[Reply, Reply]]] = {}
+    for owner, batch in moved.items():
+        known = loaded.get(owner)
+        wanted = batch if known is None else batch + known.events
+        reads[owner] = (wanted, _queue_read(trip, owner, wanted))
+    await trip.send()
+    for owner, (wanted, reply) in reads.items():
+        doc, version, _moved_to, seen = _read_value(reply)
+        already = {e.message_id for e, score in zip(wanted, seen, strict=True) if score}
+        loaded[owner] = LoadedPerson(owner, wanted, _context(doc), version, already)
+
+
+def _queue_freeze(trip: RoundTrip, user_id: str, visitor: Identity) -> Reply:
+    keys = PersonKeys.of(visitor)
+
+    def decode(raw: list[Any]) -> tuple[str, bytes | None, list[tuple[str, int]]]:
+        moved_to, doc, flat = raw
+        seen = [(text(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
+        return text(moved_to), doc or None, seen
+
+    return trip.script("freeze", [keys.context, keys.seen], [user_id], decode=decode)
+
+
+def _queue_read(trip: RoundTrip, who: Identity, events: list[Event]) -> tuple[Reply, Reply]:
+    """The person's context hash and the dedupe scores of these events' messageIds."""
+    keys = PersonKeys.of(who)
+    return (
+        trip.call("HMGET", keys.context, "doc", "v", "moved_to"),
+        trip.call("ZMSCORE", keys.seen, *(e.message_id for e in events)),
+    )
+
+
+def _read_value(replies: tuple[Reply, Reply]) -> tuple[bytes | None, str, str | None, list[Any]]:
+    doc, version, moved_to = replies[0].value
+    version_text = "" if version is None else text(version)
+    return doc, version_text, None if moved_to is None else text(moved_to), replies[1].value
+
+
+def _context(doc: bytes | None) -> CustomerContext:
+    return CustomerContext() if doc is None else CustomerContext.from_json(doc)

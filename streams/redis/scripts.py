@@ -1,0 +1,160 @@
+"""The Lua scripts: each one is an atomic step on keys of ONE hash slot (Redis Cluster).
+
+Numbers the rules decide (caps, windows, horizons) are passed in by the caller,
+from :mod:`models.offers.pressure`, never written here: the pure rule and this
+twin cannot drift apart (a test runs both on the same cases).
+"""
+
+from __future__ import annotations
+
+# The unit of work of one person: compare-and-set of the context, dedupe ids,
+# links, then contact reservations and pending timers, all or nothing.
+# KEYS: ctx, seen, links, contacts, decided, pending.
+# ARGV[1]: plan JSON {check, version, write, ctx_ttl, seen_ttl, seen_max, links[],
+#   seen[id, score...],
+#   caps{day, week, day_ms, week_ms, history_ms, ttl}, reserve[{id, type, channel, at, cooldown}],
+#   pending[type, payload...]}; ARGV[2]: the context document when plan.write.
+# Returns {status, {verdict, a, b}...}: status 1 when committed; with plan.check, 0 when
+# the context changed since it was read and -1 when it moved to a customer (the caller
+# re-resolves). Verdicts: {'existing', state, 0} or
+# {'cooldown'|'capped'|'reserved', contacts within 24 h, within 7 days}.
+COMMIT_PERSON = """
+local plan = cjson.decode(ARGV[1])
+local current = redis.call('HGET', KEYS[1], 'v')
+if plan.check then
+  if redis.call('HEXISTS', KEYS[1], 'moved_to') == 1 then return {-1} end
+  if (current or '') ~= plan.version then return {0} end
+end
+local version = tonumber(current) or 0
+if plan.write then
+  version = version + 1
+  redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'v', version)
+  if plan.ctx_ttl > 0 then redis.call('EXPIRE', KEYS[1], plan.ctx_ttl)
+  else redis.call('PERSIST', KEYS[1]) end
+  for _, id in ipairs(plan.links) do redis.call('SADD', KEYS[3], id) end
+  for i = 1, #plan.seen, 2 do redis.call('ZADD', KEYS[2], plan.seen[i + 1], plan.seen[i]) end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(plan.seen_max + 1))
+  redis.call('EXPIRE', KEYS[2], plan.seen_ttl)
+end
+local replies = {1}
+local caps = plan.caps
+for _, r in ipairs(plan.reserve) do
+  local state = redis.call('HGET', KEYS[5], r.id)
+  if state then
+    replies[#replies + 1] = {'existing', state, 0}
+  else
+    -- Windows look both ways: one person's decisions do not arrive in event-time order.
+    local function around(span) return '(' .. (r.at - span), '(' .. (r.at + span) end
+    local day = redis.call('ZCOUNT', KEYS[4], around(caps.day_ms))
+    local week = redis.call('ZCOUNT', KEYS[4], around(caps.week_ms))
+    local verdict = 'reserved'
+    if r.cooldown > 0 then
+      local prefix = r.type .. '|'
+      for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], around(r.cooldown))) do
+        if string.sub(member, 1, #prefix) == prefix then verdict = 'cooldown' end
+      end
+    end
+    if verdict == 'reserved' and (day >= caps.day or week >= caps.week) then verdict = 'capped' end
+    if verdict == 'reserved' then
+      redis.call('ZADD', KEYS[4], r.at, r.type .. '|' .. r.channel .. '|' .. r.id)
+      redis.call('HSET', KEYS[5], r.id, 'reserved')
+      local newest = tonumber(redis.call('ZREVRANGE', KEYS[4], 0, 0, 'WITHSCORES')[2])
+      local horizon = '(' .. (newest - caps.history_ms)
+      for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', horizon)) do
+        redis.call('HDEL', KEYS[5], string.match(member, '([^|]*)$'))
+      end
+      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', horizon)
+      redis.call('EXPIRE', KEYS[4], caps.ttl)
+      redis.call('EXPIRE', KEYS[5], caps.ttl)
+    end
+    replies[#replies + 1] = {verdict, day, week}
+  end
+end
+for i = 1, #plan.pending, 2 do redis.call('HSET', KEYS[6], plan.pending[i], plan.pending[i + 1]) end
+return replies
+"""
+
+# Freezes an anonymous context for a merge: from now on no writer can change it
+# (COMMIT_PERSON answers -1), so the doc returned here is final.
+# KEYS: ctx, seen. ARGV: userId. Returns {moved_to, doc or false, seen pairs}.
+FREEZE = """
+local moved_to = redis.call('HGET', KEYS[1], 'moved_to')
+if not moved_to then
+  moved_to = ARGV[1]
+  redis.call('HSET', KEYS[1], 'moved_to', moved_to)
+  redis.call('PERSIST', KEYS[1])
+end
+local doc = redis.call('HGET', KEYS[1], 'doc')
+return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
+"""
+
+# KEYS: decided. ARGV: trigger ids delivered to Kafka.
+MARK_EMITTED = """
+for _, id in ipairs(ARGV) do
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then redis.call('HSET', KEYS[1], id, 'emitted') end
+end
+return 1
+"""
+
+# KEYS: stock. ARGV: product, units, event_ms. Keeps the reading with the latest event time.
+SET_STOCK = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local at = tonumber(string.match(current, '|(%d+)$'))
+  if at and at > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+return 1
+"""
+
+# KEYS: clock. ARGV: event_ms, wall_ms. The event-time clock only moves forward.
+ADVANCE_CLOCK = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'event_ms') or '-1')
+if tonumber(ARGV[1]) > current then
+  redis.call('HSET', KEYS[1], 'event_ms', ARGV[1], 'wall_ms', ARGV[2])
+end
+return 1
+"""
+
+# The partition's event-time clock (its newest event time, carried forward by the
+# wall clock since) and the timers it has passed. KEYS: clock, timers. ARGV: wall_ms,
+# limit. Returns {clock or -1, member, due, member, due, ...}.
+DUE_TIMERS = """
+local state = redis.call('HMGET', KEYS[1], 'event_ms', 'wall_ms')
+if not state[1] then return {-1} end
+local clock = tonumber(state[1]) + math.max(0, tonumber(ARGV[1]) - tonumber(state[2]))
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', clock, 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local reply = {clock}
+for _, value in ipairs(due) do reply[#reply + 1] = value end
+return reply
+"""
+
+# KEYS: pending. ARGV: type, JSON that fired. Consumes the pending trigger unless
+# it was rescheduled meanwhile (a later add moves the basket deadline).
+RELEASE_PENDING = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+# KEYS: timers. ARGV: member, due_ms read when firing. Timers and pending triggers
+# live in different Cluster slots, hence two scripts.
+RELEASE_TIMER = """
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if due and tonumber(due) == tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+ALL: dict[str, str] = {
+    "commit_person": COMMIT_PERSON,
+    "freeze": FREEZE,
+    "mark_emitted": MARK_EMITTED,
+    "set_stock": SET_STOCK,
+    "advance_clock": ADVANCE_CLOCK,
+    "due_timers": DUE_TIMERS,
+    "release_pending": RELEASE_PENDING,
+    "release_timer": RELEASE_TIMER,
+}

@@ -1,0 +1,151 @@
+"""The engine and the Redis stores in this process, on a real Redis: no worker, no broker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from models.identity import Identity
+from streams.redis.contacts import read_contacts
+from streams.redis.keys import PersonKeys
+from tests.integration.in_process import InProcessPipeline, event, run_in_process
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+WALL_MS = int((T0 + timedelta(minutes=5)).timestamp() * 1000)
+SHOES = {"product_id": "SHO-1", "category": "shoes", "price": 80.0}
+
+
+def _user() -> str:
+    return f"loyalty-{uuid.uuid4().hex[:8]}"
+
+
+def _till_order(user: str, at: datetime, **extra: Any) -> dict[str, Any]:
+    return event(
+        "Order Completed",
+        at,
+        user=user,
+        channel="store",
+        order_id=f"o-{uuid.uuid4().hex[:6]}",
+        total=80.0,
+        store_id="store-001",
+        products=[SHOES],
+        **extra,
+    )
+
+
+def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(redis_url: str) -> None:
+    user = _user()
+    seen: dict[str, Any] = {}
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(
+            [
+                event("Consent Updated", T0, user=user, email=True),
+                event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
+            ]
+        )
+        seen["early"] = await pipeline.fire_due()
+        pipeline.wall_ms += 3_600_000
+        seen["fired"] = await pipeline.fire_due()
+        seen["contacts"] = await read_contacts(
+            pipeline.gateway, Identity.user(user), sent_only=True
+        )
+        seen["again"] = await pipeline.fire_due()
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    (trigger,) = pipeline.of_type(pipeline.topics.remarketing)
+    assert (seen["early"], seen["fired"], seen["again"]) == (0, 1, 0)
+    assert trigger["type"] == "abandoned_basket" and trigger["userId"] == user
+    assert trigger["channel"] == "email" and trigger["offer"]["product_ids"] == ["SHO-1"]
+    (contact,) = seen["contacts"]
+    assert (contact.trigger_id, contact.type, contact.channel) == (
+        trigger["trigger_id"],
+        "abandoned_basket",
+        "email",
+    )
+
+
+def test_a_till_sale_before_the_deadline_cancels_the_reminder(redis_url: str) -> None:
+    user = _user()
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(
+            [
+                event("Consent Updated", T0, user=user, email=True),
+                event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
+            ]
+        )
+        await pipeline.process([_till_order(user, T0 + timedelta(minutes=10))])
+        pipeline.wall_ms += 3_600_000
+        await pipeline.fire_due()
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert pipeline.of_type(pipeline.topics.remarketing) == []
+    reasons = {s["type"]: s["reason"]["code"] for s in pipeline.of_type(pipeline.topics.suppressed)}
+    assert reasons["abandoned_basket"] == "purchased"
+
+
+def test_a_redelivered_batch_decides_again_but_sends_once(redis_url: str) -> None:
+    user = _user()
+    batch = [
+        event("Consent Updated", T0, user=user, email=True),
+        _till_order(user, T0 + timedelta(minutes=1)),
+    ]
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(batch)
+        await pipeline.process(batch)
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    (trigger,) = pipeline.of_type(pipeline.topics.cross_sell)
+    assert trigger["type"] == "cross_sell"
+    assert pipeline.metrics.triggers_repeated.labels("cross_sell")._value.get() == 1
+    assert pipeline.metrics.events_duplicate._value.get() == 2
+
+
+def test_erasure_goes_before_the_engine_decides_for_its_batch(redis_url: str) -> None:
+    user = _user()
+    keys_left: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(
+            [
+                event("Consent Updated", T0, user=user, email=True),
+                event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
+                _till_order(user, T0 + timedelta(minutes=2)),
+                event("Erasure Requested", T0 + timedelta(minutes=3), user=user),
+            ]
+        )
+        pipeline.wall_ms += 3_600_000
+        await pipeline.fire_due()
+        keys_left.append(await pipeline.redis.exists(*PersonKeys.of(Identity.user(user)).all))
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert pipeline.emitted == []  # no trigger, no suppression: nobody left to decide for
+    assert keys_left == [0]
+    assert pipeline.metrics.erasures._value.get() == 1
+    assert pipeline.metrics.events_dropped.labels("erased")._value.get() == 4
+
+
+def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_url: str) -> None:
+    user = _user()
+    contexts: list[Any] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(
+            [
+                _till_order(user, T0 + timedelta(minutes=1)),
+                event("Erasure Requested", T0 + timedelta(minutes=2), user=user),
+                event("Product Viewed", T0 + timedelta(minutes=3), user=user, **SHOES),
+            ]
+        )
+        contexts.append(await pipeline.store.get(Identity.user(user)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    (context,) = contexts
+    assert context.orders_count == 0 and context.events_total == 1

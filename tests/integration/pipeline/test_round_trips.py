@@ -1,0 +1,135 @@
+"""Round trips to Redis per batch and per timer tick, counted at the socket.
+
+The README's architecture section states these numbers; this test holds them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.in_process import (
+    InProcessPipeline,
+    event,
+    round_trips_of,
+    run_in_process,
+)
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+WALL_MS = int((T0 + timedelta(hours=1)).timestamp() * 1000)
+SHOES = {"product_id": "SHO-1", "category": "shoes", "price": 80.0}
+
+
+def _browsing(users: int, views: int) -> list[dict[str, Any]]:
+    run = uuid.uuid4().hex[:6]
+    return [
+        event("Product Viewed", T0 + timedelta(seconds=i), user=f"u{run}-{i % users}", **SHOES)
+        for i in range(users * views)
+    ]
+
+
+def test_a_batch_costs_three_round_trips_whatever_its_size(redis_url: str) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        counts.append(await round_trips_of(pipeline, pipeline.process(_browsing(2, 1))))
+        counts.append(await round_trips_of(pipeline, pipeline.process(_browsing(50, 4))))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    # load (contexts + dedupe scores), commit (one script per person), finish (clocks, trends)
+    assert counts == [3, 3]
+
+
+def test_identify_with_the_visitors_own_events_costs_one_more(redis_url: str) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        run = uuid.uuid4().hex[:6]
+        visitor, user = f"anon-{run}", f"user-{run}"
+        await pipeline.process([event("Product Viewed", T0, anonymous=visitor, **SHOES)])
+        batch = [
+            event(None, T0 + timedelta(minutes=1), call="identify", user=user, anonymous=visitor),
+            event("Product Viewed", T0 + timedelta(minutes=2), anonymous=visitor, **SHOES),
+        ]
+        # The visitor, frozen in the load, routes its own event to the customer, whose
+        # dedupe ids are read for it in one more round trip.
+        counts.append(await round_trips_of(pipeline, pipeline.process(batch)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert counts == [4]
+
+
+def test_cross_sell_orders_read_live_signals_in_one_round_trip(redis_url: str) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        run = uuid.uuid4().hex[:6]
+        orders = [
+            event(
+                "Order Completed",
+                T0 + timedelta(seconds=i),
+                user=f"buyer-{run}-{i}",
+                channel="store",
+                order_id=f"o-{run}-{i}",
+                total=80.0,
+                store_id="store-001",
+                products=[SHOES],
+            )
+            for i in range(10)
+        ]
+        counts.append(await round_trips_of(pipeline, pipeline.process(orders)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert counts == [4]
+
+
+def test_a_timer_tick_costs_one_round_trip_idle_and_four_when_timers_fire(
+    redis_url: str,
+) -> None:
+    counts: list[int] = []
+    fired: list[int] = []
+    sent: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        run = uuid.uuid4().hex[:6]
+        consents = [
+            event("Consent Updated", T0, user=f"cart-{run}-{i}", email=True) for i in range(20)
+        ]
+        adds = [
+            event("Product Added", T0 + timedelta(seconds=i), user=f"cart-{run}-{i}", **SHOES)
+            for i in range(20)
+        ]
+        await pipeline.process(consents + adds)
+        counts.append(await round_trips_of(pipeline, pipeline.fire_due()))  # nothing due yet
+        pipeline.wall_ms += 3_600_000  # an idle hour: the clock passes every deadline
+        before = pipeline.metrics.timers_fired._value.get()
+        counts.append(await round_trips_of(pipeline, pipeline.fire_due()))
+        fired.append(int(pipeline.metrics.timers_fired._value.get() - before))
+        sent.append(len(pipeline.of_type(pipeline.topics.remarketing)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    # clocks + due timers; pending triggers + contexts; contact slots; mark sent + release
+    assert counts == [1, 4]
+    assert fired == [20]
+    assert sent == [20]
+
+
+def test_scripts_lost_by_redis_are_loaded_again_and_the_batch_goes_through(
+    redis_url: str,
+) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.redis.script_flush()
+        counts.append(await round_trips_of(pipeline, pipeline.process(_browsing(3, 1))))
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    # The commit answers NOSCRIPT: scripts loaded, only the failed commands sent again.
+    assert counts == [5]
+    assert pipeline.deadletters == []
+    assert pipeline.metrics.events_applied._value.get() == 3
