@@ -107,8 +107,10 @@ def redis_url(log_dir: Path) -> Iterator[str]:
     if external:
         yield external
         return
+    directory = log_dir / "redis-in-process"
+    directory.mkdir()  # start_redis makes its working directory inside this one
     try:
-        service = start_redis(log_dir / "redis-in-process")
+        service = start_redis(directory)
     except ServiceStartError as exc:
         _service_failure(str(exc))
     try:
