@@ -28,7 +28,8 @@ from streams.pipeline.ingest import IngestPipeline, InputRecord
 from streams.redis.contexts import RedisContextStore
 from streams.redis.offers import OfferStore
 from streams.redis.privacy import erase
-from streams.web.api import ApiDeps, add_api
+from streams.web.api import add_api
+from streams.web.dependencies import ApiDeps
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         _add_ingest_agent(app, topic_name, pipeline, settings)
     _add_timer(app, engine, settings)
     add_api(
+        app,
         ApiDeps(
-            app=app,
             store=store,
             offers=offers,
             rules=rules,
             metrics=metrics,
             token=settings.api_token,
             input_topics=frozenset(settings.topics.inputs),
-        )
+            consumer=lambda: app.consumer,
+        ),
     )
     if not settings.api_token:
         log.warning("API_TOKEN is not set: the customer API answers 401 api_disabled")
