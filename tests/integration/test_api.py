@@ -17,6 +17,7 @@ import pytest
 from streams.local.services import start_redis
 from tests.integration.harness import Services, WorkerProcess, wait_until
 from tests.integration.offer_scenarios import JACKET, SHOES, Customer, rules_for_tests, wait_for
+from tests.integration.shopper_context import assert_identified_shopper_context
 
 pytestmark = pytest.mark.integration
 
@@ -85,13 +86,7 @@ def test_protected_endpoints_need_the_bearer_token(
 def test_context_by_user_id_and_by_anonymous_id(worker: WorkerProcess, shopper: Customer) -> None:
     status, context = call(worker, f"/customers/{shopper.user}/context")
     assert status == 200
-    assert context["userId"] == shopper.user
-    assert context["anonymousIds"] == [shopper.anonymous]
-    assert context["lifecycle_stage"] == "identified"
-    assert [item["product_id"] for item in context["basket"]["items"]] == ["SHO-001"]
-    assert context["consent"] == {"email": True, "sms": False, "push": True, "ads": False}
-    assert context["recent_products"][0]["product_id"] == "JAC-001"
-    assert context["recent_products"][0]["views"] == 2
+    assert_identified_shopper_context(context, shopper.user, shopper.anonymous)
     status, by_visitor = call(worker, f"/customers/{shopper.anonymous}/context")
     assert (status, by_visitor["userId"]) == (200, shopper.user)
 
