@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 def api_middlewares(routes: Iterable[Route], token: str, metrics: Metrics) -> list[Middleware]:
     by_handler = {route.handler: route for route in routes}
-    expected = token.encode()
+    # aiohttp decodes header bytes as UTF-8 with surrogateescape; encoding the same way
+    # gives back the bytes sent, so any header (non-ASCII, not UTF-8) is just compared.
+    expected = token.encode("utf-8", "surrogateescape")
 
     def route_of(request: web.Request) -> Route | None:
         return by_handler.get(request.match_info.handler)
@@ -70,5 +72,5 @@ def _check_bearer(header: str, expected: bytes) -> None:
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not given:
         raise ApiError(401, "missing_token", "send Authorization: Bearer <API_TOKEN>")
-    if not hmac.compare_digest(given.encode(), expected):
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected):
         raise ApiError(401, "invalid_token", "the bearer token is not valid")

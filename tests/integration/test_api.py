@@ -66,7 +66,11 @@ def shopper(worker: WorkerProcess) -> Customer:
     return customer
 
 
-@pytest.mark.parametrize(("token", "code"), [(None, "missing_token"), ("wrong", "invalid_token")])
+@pytest.mark.parametrize(
+    ("token", "code"),
+    # urllib sends a header as latin-1: "wrông" arrives as bytes that are not UTF-8.
+    [(None, "missing_token"), ("wrong", "invalid_token"), ("wrông", "invalid_token")],
+)
 def test_protected_endpoints_need_the_bearer_token(
     worker: WorkerProcess, shopper: Customer, token: str | None, code: str
 ) -> None:

@@ -83,6 +83,19 @@ def serve(
     return asyncio.run(run())
 
 
+async def raw_get(client: TestClient, path: str, header: bytes) -> tuple[int, bytes]:
+    """GET with one header sent as raw bytes (aiohttp's client drops what is not UTF-8)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    request = f"GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n".encode()
+    writer.write(request + header + b"\r\n\r\n")
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    head, _, body = response.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 

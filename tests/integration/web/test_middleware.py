@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from streams.web.routes import ROUTES
-from tests.integration.web.api_support import AUTH, TOKEN, serve, unique
+from tests.integration.web.api_support import AUTH, TOKEN, raw_get, serve, unique
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +65,18 @@ def test_without_a_configured_token_the_api_is_disabled(redis_url: str) -> None:
         return answers
 
     assert set(serve(redis_url, scenario, token="")) == {(401, "api_disabled")}
+
+
+def test_a_token_that_is_not_utf8_is_just_invalid(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario(client: Any, _deps: Any) -> tuple[int, bytes]:
+        return await raw_get(client, "/trends", b"Authorization: Bearer t\xf6k\xe9n")
+
+    with caplog.at_level(logging.WARNING):
+        status, body = serve(redis_url, scenario)
+    assert (status, error_code(body)) == (401, "invalid_token")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_an_unexpected_failure_is_a_json_500_that_leaks_nothing(
