@@ -51,6 +51,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_transport=f"tcp://{settings.web_host}",
+        # faust's own pages would answer on the API port without the token: table
+        # routing and contents (no tables here), statistics, the service graph.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
+        web_metrics_enabled=False,
     )
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     store = RedisContextStore(

@@ -160,6 +160,11 @@ def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
     assert (status, body["error"]["code"]) == (404, "customer_not_found")
 
 
+def test_fausts_own_pages_are_not_served(worker: WorkerProcess) -> None:
+    for path in ("/router/", "/table/", "/graph/", "/assignment/", "/performance/"):
+        assert call(worker, path, token=None)[0] == 404, path
+
+
 def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) -> None:
     customer = Customer(worker)
     customer.consent(email=True)

@@ -1,4 +1,4 @@
-"""The API goes onto the faust app's own aiohttp application."""
+"""The API goes onto the faust app's own aiohttp application, and faust's pages stay off."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ def test_every_route_of_the_table_is_on_fausts_aiohttp_application() -> None:
     }
     declared = {(route.method, route.path) for route in ROUTES}
     heads = {("HEAD", route.path) for route in ROUTES if route.method == "GET"}
-    assert declared | heads <= served
+    # "/" is faust's production index ({"status": "OK"}): no setting turns it off.
+    assert served == declared | heads | {("GET", "/"), ("HEAD", "/")}
     assert application[API_DEPS].token == "unit-test-token"
     assert len(application.middlewares) == 3
+
+
+def test_fausts_table_router_stats_and_graph_pages_are_not_registered() -> None:
+    paths = {route.resource.canonical for route in served_by_faust().router.routes()}
+    for faust_page in ("/router", "/table", "/graph", "/assignment", "/performance"):
+        assert not any(path.startswith(faust_page) for path in paths), faust_page
