@@ -30,7 +30,8 @@ from streams.redis.contexts import RedisContextStore
 from streams.redis.gateway import RedisGateway
 from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
-from streams.web.api import ApiDeps, add_api
+from streams.web.api import add_api
+from streams.web.dependencies import ApiDeps
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,13 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_transport=f"tcp://{settings.web_host}",
+        # faust's own pages would answer on the API port without the token: table
+        # routing and contents (no tables here), statistics, the service graph.
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
+        web_metrics_enabled=False,
     )
     redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
     gateway = RedisGateway(redis)
@@ -102,15 +110,16 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         _add_ingest_agent(app, topic_name, pipeline, settings)
     _add_timer(app, TimerFiring(engine, metrics), settings)
     add_api(
+        app,
         ApiDeps(
-            app=app,
             store=store,
             signals=signals,
             rules=rules,
             metrics=metrics,
             token=settings.api_token,
             input_topics=frozenset(settings.topics.inputs),
-        )
+            consumer=lambda: app.consumer,
+        ),
     )
     if not settings.api_token:
         log.warning("API_TOKEN is not set: the customer API answers 401 api_disabled")

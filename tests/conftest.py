@@ -107,9 +107,12 @@ def redis_url(log_dir: Path) -> Iterator[str]:
     if external:
         yield external
         return
-    (log_dir / "redis-in-process").mkdir(parents=True, exist_ok=True)
+    directory = log_dir / "redis-in-process"
+    directory.mkdir(
+        parents=True, exist_ok=True
+    )  # start_redis makes its working directory inside this one
     try:
-        service = start_redis(log_dir / "redis-in-process")
+        service = start_redis(directory)
     except ServiceStartError as exc:
         _service_failure(str(exc))
     try:

@@ -17,6 +17,7 @@ import pytest
 from streams.local.services import start_redis
 from tests.integration.harness import Services, WorkerProcess, wait_until
 from tests.integration.offer_scenarios import JACKET, SHOES, Customer, rules_for_tests, wait_for
+from tests.integration.shopper_context import assert_identified_shopper_context
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,11 @@ def shopper(worker: WorkerProcess) -> Customer:
     return customer
 
 
-@pytest.mark.parametrize(("token", "code"), [(None, "missing_token"), ("wrong", "invalid_token")])
+@pytest.mark.parametrize(
+    ("token", "code"),
+    # urllib sends a header as latin-1: "wrông" arrives as bytes that are not UTF-8.
+    [(None, "missing_token"), ("wrong", "invalid_token"), ("wrông", "invalid_token")],
+)
 def test_protected_endpoints_need_the_bearer_token(
     worker: WorkerProcess, shopper: Customer, token: str | None, code: str
 ) -> None:
@@ -85,13 +90,7 @@ def test_protected_endpoints_need_the_bearer_token(
 def test_context_by_user_id_and_by_anonymous_id(worker: WorkerProcess, shopper: Customer) -> None:
     status, context = call(worker, f"/customers/{shopper.user}/context")
     assert status == 200
-    assert context["userId"] == shopper.user
-    assert context["anonymousIds"] == [shopper.anonymous]
-    assert context["lifecycle_stage"] == "identified"
-    assert [item["product_id"] for item in context["basket"]["items"]] == ["SHO-001"]
-    assert context["consent"] == {"email": True, "sms": False, "push": True, "ads": False}
-    assert context["recent_products"][0]["product_id"] == "JAC-001"
-    assert context["recent_products"][0]["views"] == 2
+    assert_identified_shopper_context(context, shopper.user, shopper.anonymous)
     status, by_visitor = call(worker, f"/customers/{shopper.anonymous}/context")
     assert (status, by_visitor["userId"]) == (200, shopper.user)
 
@@ -159,6 +158,11 @@ def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
     assert status == 200 and document["openapi"].startswith("3.")
     status, body = call(worker, "/customers/nobody-at-all/context")
     assert (status, body["error"]["code"]) == (404, "customer_not_found")
+
+
+def test_fausts_own_pages_are_not_served(worker: WorkerProcess) -> None:
+    for path in ("/router/", "/table/", "/graph/", "/assignment/", "/performance/"):
+        assert call(worker, path, token=None)[0] == 404, path
 
 
 def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) -> None:

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import orjson
 
-from streams.web.api import OPENAPI_PATH, ROUTES
+from streams.web.operations import OPENAPI_PATH
+from streams.web.routes import ROUTES
+
+PUBLIC = {"/health", "/ready", "/metrics", "/openapi.json"}
 
 
 def test_every_route_is_documented_and_nothing_else() -> None:
     document = orjson.loads(OPENAPI_PATH.read_bytes())
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert documented == set(ROUTES)
+    assert documented == {(route.path, route.method.lower()) for route in ROUTES}
+
+
+def test_only_the_operator_endpoints_are_open() -> None:
+    assert {route.path for route in ROUTES if not route.protected} == PUBLIC
 
 
 def test_protected_routes_declare_bearer_auth_and_401() -> None:
     document = orjson.loads(OPENAPI_PATH.read_bytes())
-    public = {"/health", "/ready", "/metrics", "/openapi.json"}
-    for path, item in document["paths"].items():
-        for operation in item.values():
-            if path in public:
-                assert "security" not in operation, path
-            else:
-                assert operation["security"] == [{"bearer": []}], path
-                assert "401" in operation["responses"], path
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        if route.path in PUBLIC:
+            assert not route.protected, route.path
+            assert "security" not in operation, route.path
+        else:
+            assert route.protected, route.path
+            assert operation["security"] == [{"bearer": []}], route.path
+            assert "401" in operation["responses"], route.path

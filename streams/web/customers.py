@@ -1,0 +1,128 @@
+"""Endpoints about one customer: their context, the best offer now, export and erasure.
+
+Each handler reads from the stores, calls the pure core and renders JSON. ``{customer_id}``
+is a userId, else an anonymousId; ``?kind=user|anonymous`` forces one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from models.context import CustomerContext, preferred_store, to_document
+from models.context.document import iso
+from models.identity import Identity, IdentityKind
+from models.offers.best_offer import Assessed, best_offer_now
+from models.offers.candidates import Signals
+from models.offers.person import Person
+from models.offers.pressure import Contact
+from models.offers.triggers import trigger_document
+from streams.redis import privacy
+from streams.redis.contacts import read_contacts
+from streams.web.dependencies import API_DEPS, ApiDeps
+from streams.web.responses import ApiError, json_response
+
+KINDS = {"user": IdentityKind.USER, "anonymous": IdentityKind.ANONYMOUS}
+
+
+async def context(request: web.Request) -> web.Response:
+    deps = request.app[API_DEPS]
+    owner, found = await _customer(deps, request)
+    store = deps.store
+    document = to_document(found, deps.now_ms(), store.thresholds, store.limits)
+    # The triggers the person actually got, from the contact history (the one home).
+    document["contacts"] = [
+        {"trigger_id": c.trigger_id, "type": str(c.type), "channel": c.channel, "at": iso(c.at_ms)}
+        for c in await read_contacts(store.gateway, owner, sent_only=True)
+    ]
+    return json_response(document)
+
+
+async def next_best_offer(request: web.Request) -> web.Response:
+    """What the engine would send now, and why; reserves nothing and emits nothing."""
+    deps = request.app[API_DEPS]
+    owner, found = await _customer(deps, request)
+    now = deps.now_ms()
+    signals = await _signals(deps, found, now)
+    contacts = await _contacts(deps, owner)
+    result = best_offer_now(found, _person(owner, found), deps.rules, signals, contacts, now)
+    best = None
+    if result.best is not None:
+        candidate = result.best.candidate
+        rule = deps.rules.triggers[candidate.type]
+        thresholds = deps.store.thresholds
+        best = trigger_document(candidate, result.best.channel, found, rule, now, thresholds)
+    considered = [_assessed(item) for item in result.considered]
+    return json_response({"best": best, "considered": considered, "reserved": False})
+
+
+async def export(request: web.Request) -> web.Response:
+    deps = request.app[API_DEPS]
+    owner, _found = await _customer(deps, request)
+    document = await privacy.export(deps.store, owner, deps.now_ms())
+    if document is None:
+        raise _not_found()
+    return json_response(document)
+
+
+async def erase(request: web.Request) -> web.Response:
+    deps = request.app[API_DEPS]
+    owner, _found = await _customer(deps, request)
+    await privacy.erase(deps.store, owner)
+    deps.metrics.erasures.inc()
+    return json_response({"erased": True})
+
+
+async def _customer(deps: ApiDeps, request: web.Request) -> tuple[Identity, CustomerContext]:
+    """The identity holding the context of ``{customer_id}``, and that context."""
+    customer_id = request.match_info["customer_id"]
+    kind = request.query.get("kind", "")
+    if kind and kind not in KINDS:
+        raise ApiError(400, "bad_kind", "kind must be user or anonymous")
+    candidates = [KINDS[kind]] if kind else [IdentityKind.USER, IdentityKind.ANONYMOUS]
+    for identity_kind in candidates:
+        owner = await deps.store.resolve(Identity(identity_kind, customer_id))
+        with deps.metrics.redis_seconds.labels("context_read").time():
+            found = await deps.store.get(owner)
+        if found is not None:
+            return owner, found
+    raise _not_found()
+
+
+async def _signals(deps: ApiDeps, found: CustomerContext, now: int) -> Signals:
+    """Stock of the viewed products at the customer's store; trends after their last order."""
+    store = preferred_store(found)
+    pairs = [(store, p.product_id) for p in found.recent_products] if store else []
+    last = max(found.recent_orders, key=lambda o: o.at_ms, default=None)
+    return await deps.signals.read(pairs, set(last.categories) if last else set(), now)
+
+
+async def _contacts(deps: ApiDeps, owner: Identity) -> list[Contact]:
+    return await read_contacts(deps.store.gateway, owner)
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "customer_not_found", "no context is stored for this id")
+
+
+def _person(owner: Identity, found: CustomerContext) -> Person:
+    """Whom the offer would address; a customer's latest visitor id rides along."""
+    if owner.kind is IdentityKind.USER:
+        return Person(owner.value, found.anonymous_ids[-1] if found.anonymous_ids else None)
+    return Person(None, owner.value)
+
+
+def _assessed(item: Assessed) -> dict[str, Any]:
+    candidate = item.candidate
+    return {
+        "trigger_id": candidate.trigger_id,
+        "type": candidate.type.value,
+        "score": candidate.score,
+        "product_ids": list(candidate.product_ids),
+        "store_id": candidate.store_id,
+        "channel": item.channel.channel.value if item.channel.channel else None,
+        "verdict": item.verdict.value if item.verdict else "best",
+        "detail": item.detail,
+        "reason": {"code": candidate.reason_code, "text": candidate.reason_text},
+    }

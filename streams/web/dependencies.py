@@ -1,0 +1,38 @@
+"""What the API handlers read from: the stores, the rules, the metrics, the consumer.
+
+Handlers find it on the aiohttp application (``request.app[API_DEPS]``), so the
+same handlers serve in the worker and in an in-process test application.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from faust.types import ConsumerT
+
+from models.offers.rules import OfferRules
+from streams.metrics import Metrics
+from streams.redis.contexts import RedisContextStore
+from streams.redis.signals import SignalReader
+
+
+@dataclass
+class ApiDeps:
+    store: RedisContextStore
+    # Shared with the engine: one trend cache, which also counts this worker's own writes.
+    signals: SignalReader
+    rules: OfferRules
+    metrics: Metrics
+    token: str
+    input_topics: frozenset[str]
+    # Looked up per request, not held: faust builds its consumer lazily, when the worker
+    # starts, and the API is wired before that. None without one (in-process tests).
+    consumer: Callable[[], ConsumerT | None]
+    # Wall-clock epoch ms, the API's "now"; a test may pin it.
+    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+
+
+API_DEPS = web.AppKey("api_deps", ApiDeps)

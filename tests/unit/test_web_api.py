@@ -1,0 +1,37 @@
+"""The API goes onto the faust app's own aiohttp application, and faust's pages stay off."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from config import Settings
+from streams.app import create_app
+from streams.web.dependencies import API_DEPS
+from streams.web.routes import ROUTES
+
+
+def served_by_faust() -> web.Application:
+    app = create_app(Settings(api_token="unit-test-token"))
+    app.web.init_server()  # what faust's web service does when the worker starts it
+    return app.web.web_app  # type: ignore[attr-defined, no-any-return]
+
+
+def test_every_route_of_the_table_is_on_fausts_aiohttp_application() -> None:
+    application = served_by_faust()
+    served = {
+        (route.method, route.resource.canonical)
+        for route in application.router.routes()
+        if route.resource is not None
+    }
+    declared = {(route.method, route.path) for route in ROUTES}
+    heads = {("HEAD", route.path) for route in ROUTES if route.method == "GET"}
+    # "/" is faust's production index ({"status": "OK"}): no setting turns it off.
+    assert served == declared | heads | {("GET", "/"), ("HEAD", "/")}
+    assert application[API_DEPS].token == "unit-test-token"
+    assert len(application.middlewares) == 3
+
+
+def test_fausts_table_router_stats_and_graph_pages_are_not_registered() -> None:
+    paths = {route.resource.canonical for route in served_by_faust().router.routes()}
+    for faust_page in ("/router", "/table", "/graph", "/assignment", "/performance"):
+        assert not any(path.startswith(faust_page) for path in paths), faust_page
