@@ -32,7 +32,7 @@ test-unit: $(STAMP) ## Run the unit tests only (no services)
 test-integration: $(STAMP) ## Run the integration tests only (real broker and Redis)
 	$(PY) -m pytest -m integration tests/integration $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy (strict on models/ and config/)
+lint: $(STAMP) ## ruff (lint + format check) and mypy (strict on models/, config/ and streams/pipeline/)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy models config streams

@@ -225,3 +225,28 @@ def test_ready_answers_503_while_redis_is_down(
     assert call(worker, "/health", token=None)[0] == 200
     time.sleep(0.1)
     assert worker.alive()
+
+
+def test_the_context_lists_the_contacts_actually_sent(worker: WorkerProcess) -> None:
+    customer = Customer(worker)
+    customer.consent(email=True)
+    customer.flush(settle=True)
+    status, before = call(worker, f"/customers/{customer.user}/context")
+    assert (status, before["contacts"]) == (200, [])
+
+    customer.till_order("store-001", [SHOES])
+    customer.flush()
+    (trigger,) = wait_for(worker, "cross_sell", customer.user)
+
+    def contacts() -> list[dict[str, Any]]:
+        return call(worker, f"/customers/{customer.user}/context")[1]["contacts"]
+
+    listed = wait_until(contacts, what="the contact in the context")
+    assert listed == [
+        {
+            "trigger_id": trigger["trigger_id"],
+            "type": "cross_sell",
+            "channel": trigger["channel"],
+            "at": trigger["created_at"],
+        }
+    ]
