@@ -28,7 +28,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from models.context import CustomerContext, fold_new_events
 from models.identity import Identity, IdentityKind
 from models.parsing import EventParser
-from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
+from streams.local.demo.journeys import generate
+from streams.local.demo.options import GeneratorOptions
+from streams.local.demo.totals import expected_totals
 from streams.local.services import EmbeddedStack
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import Services, WorkerProcess, wait_until
