@@ -16,17 +16,11 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from config import TopicNames
-from streams.local.demo.journeys import (
-    BAD_REASONS,
-    FAR_FUTURE,
-    OVERSIZED_BYTES,
-    WINDOW,
-    CustomerTotals,
-    GeneratedRecord,
-    GeneratorOptions,
-    expected_totals,
-    generate,
-)
+from streams.local.demo.journeys import WINDOW, generate
+from streams.local.demo.malformed import BAD_REASONS, FAR_FUTURE, OVERSIZED_BYTES
+from streams.local.demo.options import GeneratorOptions
+from streams.local.demo.records import GeneratedRecord
+from streams.local.demo.totals import CustomerTotals, expected_totals
 
 __all__ = [
     "BAD_REASONS",

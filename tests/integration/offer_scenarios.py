@@ -179,3 +179,17 @@ def wait_for(
 
 def days_ago(days: float) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
+
+
+def suppressed(worker: WorkerProcess, who: str, reason: str, timeout_s: float = 30.0) -> list[dict]:
+    """Suppressions of ``who`` with ``reason``, waiting for one (others may come first)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = [
+            record
+            for record in wait_for(worker, "suppressed", who, timeout_s=0)
+            if record["reason"]["code"] == reason
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)

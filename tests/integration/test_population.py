@@ -18,7 +18,9 @@ import redis
 from kafka import KafkaProducer
 
 from models.identity import Identity, IdentityKind
-from streams.local.demo.journeys import GeneratorOptions, expected_totals, generate
+from streams.local.demo.journeys import generate
+from streams.local.demo.options import GeneratorOptions
+from streams.local.demo.totals import expected_totals
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import WorkerProcess, wait_until
 
