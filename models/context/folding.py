@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from models.context import basket, consent, interests, purchases
 from models.context.activity import touch
@@ -141,7 +142,7 @@ def fold_new_events(
     applied: list[Event] = []
     failed: list[tuple[Event, Exception]] = []
     duplicates = 0
-    for event in sorted(events, key=lambda e: (e.event_time_ms, e.message_id)):
+    for event in sorted(events, key=attrgetter("order_key")):  # linear when already sorted
         if event.message_id in seen:
             duplicates += 1
             continue
