@@ -153,6 +153,15 @@ class Settings:
     offer_rules_path: str = _setting(
         "OFFER_RULES_PATH", "", "Offer rules file; empty means the shipped config/offers.toml"
     )
+    clock_max_ahead_s: float = _setting(
+        "CLOCK_MAX_AHEAD_S",
+        60.0,
+        "How far a partition's event-time clock may run ahead of the wall clock: a "
+        "future-dated event cannot fire other people's timers early",
+    )
+    decision_history_max: int = _setting(
+        "DECISION_HISTORY_MAX", 50, "Most recent decisions (sent and suppressed) kept per person"
+    )
     timer_interval_ms: int = _setting(
         "TIMER_INTERVAL_MS", 200, "How often a worker looks for due timers on its partitions"
     )
@@ -201,6 +210,8 @@ class Settings:
             "LIFECYCLE_AT_RISK_DAYS": self.at_risk_days,
             "LIFECYCLE_LAPSED_DAYS": self.lapsed_days,
             "TIMER_INTERVAL_MS": self.timer_interval_ms,
+            "CLOCK_MAX_AHEAD_S": self.clock_max_ahead_s,
+            "DECISION_HISTORY_MAX": self.decision_history_max,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):

@@ -16,6 +16,8 @@ Per person (``PersonKeys``):
   the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
 - ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted``: the at-most-once guard.
 - ``pending:{p}``  hash trigger type -> pending trigger JSON (one per type per person).
+- ``decisions:{p}`` list, newest first: the person's recent decisions, sent and suppressed,
+  with their reasons ("why didn't this customer get the message?").
 
 Per input partition (``{topic:partition}``), owned with the partition:
 
@@ -67,8 +69,20 @@ class PersonKeys:
         return f"pending:{{{self.pseudonym}}}"
 
     @property
+    def decisions(self) -> str:
+        return f"decisions:{{{self.pseudonym}}}"
+
+    @property
     def all(self) -> tuple[str, ...]:
-        return (self.context, self.seen, self.links, self.contacts, self.decided, self.pending)
+        return (
+            self.context,
+            self.seen,
+            self.links,
+            self.contacts,
+            self.decided,
+            self.pending,
+            self.decisions,
+        )
 
 
 def timers_key(topic: str, partition: int) -> str:
