@@ -9,7 +9,7 @@ from models.context import Contact as StoredContact
 from models.context import CustomerContext
 from models.offers.pressure import Contact, history, pressure_verdict
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
-from tests.unit.offers_support import HOUR
+from tests.unit.offers.support import HOUR
 from tests.unit.test_context_support import DAY
 
 CAPPED, COOLDOWN = SuppressionReason.CAPPED, SuppressionReason.COOLDOWN

@@ -7,7 +7,7 @@ from models.offers.candidates import Candidate
 from models.offers.person import Person
 from models.offers.rules import OfferRules, SuppressionReason, TriggerType
 from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
     RULES,

@@ -11,7 +11,7 @@ from models.events import Event
 from models.offers.candidates import Candidate, Signals, immediate_candidates
 from models.offers.person import Person
 from models.offers.rules import OfferRules, TriggerType
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
     RULES,

@@ -21,7 +21,7 @@ from models.offers.rules import (
     TriggerType,
 )
 from models.offers.timers import pending_triggers
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     ADS,
     AS_USER,
     AS_VISITOR,

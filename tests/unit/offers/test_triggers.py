@@ -11,7 +11,7 @@ from models.offers.channels import ChannelChoice
 from models.offers.rules import ContactChannel, SuppressionReason, TriggerType
 from models.offers.timers import on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
     RULES,

@@ -11,7 +11,7 @@ from models.offers.arbitration import arbitrate
 from models.offers.candidates import Candidate
 from models.offers.person import Person
 from models.offers.rules import TriggerType
-from tests.unit.offers_support import USER
+from tests.unit.offers.support import USER
 
 
 def candidate(
