@@ -21,26 +21,22 @@ from dataclasses import dataclass, replace
 
 from models.context import preferred_store
 from models.context.limits import DAY_MS
-from models.context.parts import ViewedProduct
 from models.context.state import CustomerContext
+from models.identity import Identity
 from models.offers.arbitration import rank_key
 from models.offers.candidates import (
     CROSS_SELL_PRODUCTS,
-    Candidate,
-    Signals,
-    day_text,
-    duration_text,
     lapse_text,
     last_order_before,
     round_robin,
-    view_count,
-    views_within,
 )
 from models.offers.channels import ChannelChoice, choose_channel
-from models.offers.person import Person
+from models.offers.decision import Candidate, PendingTrigger, Signals
 from models.offers.pressure import WEEK_MS, Contact, pressure_verdict
 from models.offers.rules import ContactCaps, OfferRules, SuppressionReason, TriggerRule, TriggerType
-from models.offers.timers import PendingTrigger, on_due
+from models.offers.texts import day_text, duration_text
+from models.offers.timers import on_due
+from models.offers.views import view_count, viewed_enough, views_within
 
 MINUTE_MS = 60_000
 
@@ -62,7 +58,7 @@ class BestOffer:
 
 def best_offer_now(
     context: CustomerContext,
-    person: Person,
+    person: Identity,
     rules: OfferRules,
     signals: Signals,
     contacts: Sequence[Contact],
@@ -85,28 +81,36 @@ def best_offer_now(
 
 
 def candidates_now(
-    context: CustomerContext, person: Person, rules: OfferRules, signals: Signals, now_ms: int
+    context: CustomerContext, person: Identity, rules: OfferRules, signals: Signals, now_ms: int
 ) -> list[Candidate]:
     """Every candidate of the enabled rules that holds at ``now_ms``, unranked."""
+    visitor = _linked_visitor(person, context)
     found: list[Candidate] = []
     if rules.rule(TriggerType.ABANDONED_BASKET) is not None:
-        found += _basket(context, person, rules, now_ms)
+        found += _basket(context, person, visitor, rules, now_ms)
     if (rule := rules.rule(TriggerType.BROWSE_ABANDONMENT)) is not None:
-        found += _browse(context, person, rules, rule, now_ms)
+        found += _browse(context, person, visitor, rules, rule, now_ms)
     if (rule := rules.rule(TriggerType.WEB_TO_STORE)) is not None:
-        found += _web_to_store(context, person, rule, signals, now_ms)
+        found += _web_to_store(context, person, visitor, rule, signals, now_ms)
     if (rule := rules.rule(TriggerType.CROSS_SELL)) is not None:
-        found += _cross_sell(context, person, rule, rules.cross_sell, signals, now_ms)
+        found += _cross_sell(context, person, visitor, rule, rules.cross_sell, signals, now_ms)
     if (rule := rules.rule(TriggerType.REACTIVATION)) is not None:
-        found += _reactivation(context, person, rule, now_ms)
+        found += _reactivation(context, person, visitor, rule, now_ms)
     return found
+
+
+def _linked_visitor(person: Identity, context: CustomerContext) -> str | None:
+    """A customer's latest linked visitor id rides along for downstream ad audiences."""
+    if person.is_anonymous or not context.anonymous_ids:
+        return None
+    return context.anonymous_ids[-1]
 
 
 def _assess(
     candidate: Candidate,
     rule: TriggerRule,
     context: CustomerContext,
-    person: Person,
+    person: Identity,
     rules: OfferRules,
     contacts: Sequence[Contact],
     now_ms: int,
@@ -134,7 +138,11 @@ def _pressure_text(
 
 
 def _basket(
-    context: CustomerContext, person: Person, rules: OfferRules, now_ms: int
+    context: CustomerContext,
+    person: Identity,
+    visitor_id: str | None,
+    rules: OfferRules,
+    now_ms: int,
 ) -> list[Candidate]:
     items = context.basket.items
     if not items:
@@ -149,6 +157,7 @@ def _basket(
         product_ids=tuple(i.product_id for i in items),
         caused_by=(),
         value=context.basket.value,
+        visitor_id=visitor_id,
     )
     # The timer's own check and text; the idle time in whole minutes reads better.
     at = latest + max(0, now_ms - latest) // MINUTE_MS * MINUTE_MS
@@ -157,12 +166,17 @@ def _basket(
 
 
 def _browse(
-    context: CustomerContext, person: Person, rules: OfferRules, rule: TriggerRule, now_ms: int
+    context: CustomerContext,
+    person: Identity,
+    visitor_id: str | None,
+    rules: OfferRules,
+    rule: TriggerRule,
+    now_ms: int,
 ) -> list[Candidate]:
     found = []
     held = {i.product_id for i in context.basket.items}
     held |= {p.product_id for p in context.recent_purchases}  # bought: not abandoned
-    for view in _viewed_enough(context, rule, now_ms, held):
+    for view in viewed_enough(context, rule, now_ms, held):
         times = views_within(context, view.product_id, now_ms, rule.window_ms)
         times = times or (view.last_viewed_ms,)
         pending = PendingTrigger(
@@ -174,6 +188,7 @@ def _browse(
             scheduled_ms=max(times),
             product_ids=(view.product_id,),
             caused_by=(),
+            visitor_id=visitor_id,
         )
         outcome = on_due(pending, context, rules, now_ms)
         if isinstance(outcome, Candidate):
@@ -182,7 +197,12 @@ def _browse(
 
 
 def _web_to_store(
-    context: CustomerContext, person: Person, rule: TriggerRule, signals: Signals, now_ms: int
+    context: CustomerContext,
+    person: Identity,
+    visitor_id: str | None,
+    rule: TriggerRule,
+    signals: Signals,
+    now_ms: int,
 ) -> list[Candidate]:
     store = None if person.is_anonymous else preferred_store(context)
     if store is None:
@@ -190,7 +210,7 @@ def _web_to_store(
     visits = context.purchases_by_store[store].orders
     span = f" in the last {duration_text(rule.window_ms)}" if rule.window_ms > 0 else ""
     found = []
-    for view in _viewed_enough(context, rule, now_ms, set()):
+    for view in viewed_enough(context, rule, now_ms, set()):
         pid = view.product_id
         units = signals.stock.get((store, pid), 0)
         if units <= 0:
@@ -202,14 +222,17 @@ def _web_to_store(
         )
         code = "in_stock_nearby"
         found.append(
-            _candidate(rule, person, f"{pid}@{store}", (pid,), store, 0.0, code, text, now_ms)
+            _candidate(
+                rule, person, visitor_id, f"{pid}@{store}", (pid,), store, 0.0, code, text, now_ms
+            )
         )
     return found
 
 
 def _cross_sell(
     context: CustomerContext,
-    person: Person,
+    person: Identity,
+    visitor_id: str | None,
     rule: TriggerRule,
     mapping: dict[str, tuple[str, ...]],
     signals: Signals,
@@ -236,35 +259,31 @@ def _cross_sell(
     )
     cause, value, code = f"order:{order.order_id}", order.total_cents / 100, "complements_purchase"
     return [
-        _candidate(rule, person, cause, tuple(picks), order.store_id, value, code, text, now_ms)
+        _candidate(
+            rule, person, visitor_id, cause, tuple(picks), order.store_id, value, code, text, now_ms
+        )
     ]
 
 
 def _reactivation(
-    context: CustomerContext, person: Person, rule: TriggerRule, now_ms: int
+    context: CustomerContext,
+    person: Identity,
+    visitor_id: str | None,
+    rule: TriggerRule,
+    now_ms: int,
 ) -> list[Candidate]:
     last = last_order_before(context, now_ms)
     if last is None or now_ms - last <= rule.lapse_ms:
         return []
     text = lapse_text(context, last, now_ms, rule)
     cause, value, code = f"lapse:{last}", context.avg_order_value, "lapsed_customer_returned"
-    return [_candidate(rule, person, cause, (), None, value, code, text, now_ms)]
-
-
-def _viewed_enough(
-    context: CustomerContext, rule: TriggerRule, now_ms: int, excluded: set[str]
-) -> list[ViewedProduct]:
-    return [
-        view
-        for view in context.recent_products
-        if view.product_id not in excluded
-        and view_count(context, view.product_id, now_ms, rule.window_ms) >= max(rule.min_views, 1)
-    ]
+    return [_candidate(rule, person, visitor_id, cause, (), None, value, code, text, now_ms)]
 
 
 def _candidate(
     rule: TriggerRule,
-    person: Person,
+    person: Identity,
+    visitor_id: str | None,
     cause: str,
     products: tuple[str, ...],
     store_id: str | None,
@@ -275,5 +294,16 @@ def _candidate(
 ) -> Candidate:
     # No event caused a read: caused_by is empty.
     return Candidate(
-        rule.type, person, cause, products, store_id, value, rule.priority, (), code, text, now_ms
+        rule.type,
+        person,
+        cause,
+        products,
+        store_id,
+        value,
+        rule.priority,
+        (),
+        code,
+        text,
+        now_ms,
+        visitor_id,
     )

@@ -11,70 +11,41 @@ Timed types (abandoned basket, browse abandonment) live in :mod:`.timers`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from operator import attrgetter
 
 from models.context import preferred_store
-from models.context.document import iso
 from models.context.limits import DAY_MS
 from models.context.state import CustomerContext
-from models.events import Channel, Event, EventKind, Product
-from models.offers.person import Person, trigger_id
+from models.events import Event, EventKind
+from models.identity import Identity
+from models.offers.decision import ONLINE, Candidate, Signals, latest_visitor
 from models.offers.rules import OfferRules, TriggerRule, TriggerType
+from models.offers.texts import day_text, duration_text, product_label
+from models.offers.views import view_count
 
-ONLINE = (Channel.WEB, Channel.MOBILE)
 CROSS_SELL_PRODUCTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    type: TriggerType
-    person: Person
-    cause: str
-    product_ids: tuple[str, ...]
-    store_id: str | None
-    value: float
-    priority: float
-    caused_by: tuple[str, ...]
-    reason_code: str
-    reason_text: str
-    decided_ms: int
-
-    @property
-    def score(self) -> float:
-        # A floor of 1 keeps a rule's priority meaningful when nothing is priced.
-        return self.priority * max(self.value, 1.0)
-
-    @property
-    def trigger_id(self) -> str:
-        return trigger_id(self.person, self.type, self.cause)
-
-
-@dataclass(frozen=True, slots=True)
-class Signals:
-    """Live facts the wiring layer reads from Redis before deciding."""
-
-    stock: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    trending: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def immediate_candidates(
     context: CustomerContext,
     events: Sequence[Event],
-    person: Person,
+    person: Identity,
     rules: OfferRules,
     signals: Signals,
 ) -> list[Candidate]:
-    ordered = sorted(events, key=lambda e: (e.event_time_ms, e.message_id))
+    ordered = sorted(events, key=attrgetter("order_key"))
+    visitor = latest_visitor(person, ordered)
     found: list[Candidate] = []
     rule = rules.rule(TriggerType.WEB_TO_STORE)
     if rule is not None:
-        found += _web_to_store(context, ordered, person, rule, signals)
+        found += _web_to_store(context, ordered, person, visitor, rule, signals)
     rule = rules.rule(TriggerType.CROSS_SELL)
     if rule is not None:
-        found += _cross_sell(ordered, person, rule, rules.cross_sell, signals)
+        found += _cross_sell(ordered, person, visitor, rule, rules.cross_sell, signals)
     rule = rules.rule(TriggerType.REACTIVATION)
     if rule is not None:
-        found += _reactivation(context, ordered, person, rule)
+        found += _reactivation(context, ordered, person, visitor, rule)
     return collapse(found)
 
 
@@ -92,34 +63,11 @@ def collapse(candidates: Iterable[Candidate]) -> list[Candidate]:
     return result
 
 
-def views_within(
-    context: CustomerContext, product_id: str, at_ms: int, window_ms: int
-) -> tuple[int, ...]:
-    """Times of the views of a product in ``(at_ms - window_ms, at_ms]``, newest first.
-
-    A window of 0 means no window; the count is then the lifetime count, of which
-    only the latest times are known, so the returned tuple may be shorter than it.
-    """
-    for view in context.recent_products:
-        if view.product_id == product_id:
-            return tuple(
-                t
-                for t in view.view_times_ms
-                if t <= at_ms and (window_ms <= 0 or t > at_ms - window_ms)
-            )
-    return ()
-
-
-def view_count(context: CustomerContext, product_id: str, at_ms: int, window_ms: int) -> int:
-    if window_ms <= 0:
-        return next((v.views for v in context.recent_products if v.product_id == product_id), 0)
-    return len(views_within(context, product_id, at_ms, window_ms))
-
-
 def _web_to_store(
     context: CustomerContext,
     events: Sequence[Event],
-    person: Person,
+    person: Identity,
+    visitor_id: str | None,
     rule: TriggerRule,
     signals: Signals,
 ) -> list[Candidate]:
@@ -155,6 +103,7 @@ def _web_to_store(
                     reason_code="in_stock_nearby",
                     reason_text=text,
                     decided_ms=at,
+                    visitor_id=visitor_id,
                 )
             )
     return found
@@ -162,7 +111,8 @@ def _web_to_store(
 
 def _cross_sell(
     events: Sequence[Event],
-    person: Person,
+    person: Identity,
+    visitor_id: str | None,
     rule: TriggerRule,
     mapping: Mapping[str, tuple[str, ...]],
     signals: Signals,
@@ -210,6 +160,7 @@ def _cross_sell(
                 reason_code="complements_purchase",
                 reason_text=text,
                 decided_ms=event.event_time_ms,
+                visitor_id=visitor_id,
             )
         )
     return found
@@ -227,7 +178,11 @@ def round_robin(ranked: list[tuple[str, ...]], excluded: set[str], limit: int) -
 
 
 def _reactivation(
-    context: CustomerContext, events: Sequence[Event], person: Person, rule: TriggerRule
+    context: CustomerContext,
+    events: Sequence[Event],
+    person: Identity,
+    visitor_id: str | None,
+    rule: TriggerRule,
 ) -> list[Candidate]:
     found = []
     for event in events:
@@ -252,6 +207,7 @@ def _reactivation(
                 reason_code="lapsed_customer_returned",
                 reason_text=text,
                 decided_ms=at,
+                visitor_id=visitor_id,
             )
         )
     return found
@@ -279,26 +235,3 @@ def last_order_before(context: CustomerContext, at_ms: int) -> int | None:
     if last is None or last < at_ms:
         return last
     return max((r.at_ms for r in context.recent_orders if r.at_ms < at_ms), default=None)
-
-
-def product_label(product: Product) -> str:
-    return f"{product.name} ({product.product_id})" if product.name else product.product_id
-
-
-def duration_text(duration_ms: int) -> str:
-    """Marketer-readable: "30 min", "24 h", "90 days"."""
-    if duration_ms % DAY_MS == 0 and duration_ms >= 2 * DAY_MS:
-        return f"{duration_ms // DAY_MS} days"
-    if duration_ms % 3_600_000 == 0 and duration_ms > 0:
-        return f"{duration_ms // 3_600_000} h"
-    if duration_ms % 60_000 == 0:
-        return f"{duration_ms // 60_000} min"
-    return f"{duration_ms / 1000:g} s"
-
-
-def day_text(epoch_ms: int) -> str:
-    return (iso(epoch_ms) or "")[:10]
-
-
-def time_text(epoch_ms: int) -> str:
-    return (iso(epoch_ms) or "")[:16].replace("T", " ") + " UTC"

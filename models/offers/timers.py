@@ -13,96 +13,27 @@ time moves; :attr:`PendingTrigger.slot` names what a new timer replaces.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import orjson
+from dataclasses import replace
+from operator import attrgetter
 
 from models.context.parts import OrderRecord
 from models.context.state import CustomerContext
 from models.events import Event, EventKind
-from models.offers.candidates import (
-    ONLINE,
-    Candidate,
-    duration_text,
-    time_text,
-    view_count,
-    views_within,
-)
-from models.offers.person import Person, trigger_id
+from models.identity import Identity
+from models.offers.decision import ONLINE, Candidate, Expired, PendingTrigger, latest_visitor
 from models.offers.rules import OfferRules, SuppressionReason, TriggerType
-
-
-@dataclass(frozen=True, slots=True)
-class PendingTrigger:
-    type: TriggerType
-    person: Person
-    cause: str
-    due_ms: int
-    scheduled_ms: int
-    product_ids: tuple[str, ...]
-    caused_by: tuple[str, ...]
-    # Money at stake when scheduled; for browse abandonment the viewed product's
-    # price, which the context does not remember once the view event is gone.
-    value: float = 0.0
-
-    @property
-    def trigger_id(self) -> str:
-        return trigger_id(self.person, self.type, self.cause)
-
-    @property
-    def slot(self) -> str:
-        """What this timer replaces: one basket timer per person, one browse timer per product."""
-        if self.type is TriggerType.BROWSE_ABANDONMENT and self.product_ids:
-            return f"{self.person.key}|{self.type.value}|{self.product_ids[0]}"
-        return f"{self.person.key}|{self.type.value}"
-
-    def to_json(self) -> bytes:
-        return orjson.dumps(
-            {
-                "type": self.type.value,
-                "user_id": self.person.user_id,
-                "anonymous_id": self.person.anonymous_id,
-                "cause": self.cause,
-                "due_ms": self.due_ms,
-                "scheduled_ms": self.scheduled_ms,
-                "product_ids": list(self.product_ids),
-                "caused_by": list(self.caused_by),
-                "value": self.value,
-            },
-            option=orjson.OPT_SORT_KEYS,
-        )
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> PendingTrigger:
-        data: dict[str, Any] = orjson.loads(raw)
-        return cls(
-            type=TriggerType(data["type"]),
-            person=Person(data.get("user_id"), data.get("anonymous_id")),
-            cause=data["cause"],
-            due_ms=data["due_ms"],
-            scheduled_ms=data["scheduled_ms"],
-            product_ids=tuple(data.get("product_ids", ())),
-            caused_by=tuple(data.get("caused_by", ())),
-            value=float(data.get("value", 0.0)),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Expired:
-    """What a due timer became when it no longer holds."""
-
-    pending: PendingTrigger
-    reason: SuppressionReason
-    detail: str
+from models.offers.texts import duration_text, time_text
+from models.offers.views import view_count, views_within
 
 
 def pending_triggers(
-    context: CustomerContext, events: Sequence[Event], person: Person, rules: OfferRules
+    context: CustomerContext, events: Sequence[Event], person: Identity, rules: OfferRules
 ) -> list[PendingTrigger]:
+    ordered = sorted(events, key=attrgetter("order_key"))
+    visitor = latest_visitor(person, ordered)
     found: list[PendingTrigger] = []
     rule = rules.rule(TriggerType.ABANDONED_BASKET)
-    adds = [e for e in events if e.kind is EventKind.PRODUCT_ADDED and e.channel in ONLINE]
+    adds = [e for e in ordered if e.kind is EventKind.PRODUCT_ADDED and e.channel in ONLINE]
     items = context.basket.items
     if rule is not None and adds:
         # An add already settled by an order (the till sale was folded first) still arms
@@ -113,7 +44,7 @@ def pending_triggers(
         products = (
             tuple(i.product_id for i in items)
             if items
-            else tuple(dict.fromkeys(p.product_id for e in _ordered(adds) for p in e.products))
+            else tuple(dict.fromkeys(p.product_id for e in adds for p in e.products))
         )
         found.append(
             PendingTrigger(
@@ -123,8 +54,9 @@ def pending_triggers(
                 due_ms=latest + rule.delay_ms,
                 scheduled_ms=latest,
                 product_ids=products,
-                caused_by=tuple(e.message_id for e in _ordered(adds)),
+                caused_by=tuple(e.message_id for e in adds),
                 value=context.basket.value,
+                visitor_id=visitor,
             )
         )
     rule = rules.rule(TriggerType.BROWSE_ABANDONMENT)
@@ -133,7 +65,7 @@ def pending_triggers(
     in_basket = {i.product_id for i in items}
     bought = {p.product_id for p in context.recent_purchases}
     browsed: list[PendingTrigger] = []
-    for event in _ordered(events):
+    for event in ordered:
         if event.kind is not EventKind.PRODUCT_VIEWED:
             continue
         at = event.event_time_ms
@@ -154,6 +86,7 @@ def pending_triggers(
                     product_ids=(pid,),
                     caused_by=(event.message_id,),
                     value=product.price or 0.0,
+                    visitor_id=visitor,
                 )
             )
     return found + _latest_per_cause(browsed)
@@ -187,7 +120,7 @@ def _basket_due(
             f"{basket.channel} basket since {time_text(latest)}, {idle} without an order "
             "in any channel"
         )
-        return _candidate(pending, ids, basket.value, priority, "basket_abandoned", text, now_ms)
+        return pending.candidate(ids, basket.value, priority, "basket_abandoned", text, now_ms)
     order = _buying_order(context, pending)
     if order is not None:
         return Expired(
@@ -215,31 +148,7 @@ def _browse_due(
         f"Viewed {pid} {views} times{span} (last {time_text(pending.scheduled_ms)}), "
         "never added to the basket nor bought"
     )
-    return _candidate(pending, (pid,), pending.value, priority, "viewed_not_bought", text, now_ms)
-
-
-def _candidate(
-    pending: PendingTrigger,
-    product_ids: tuple[str, ...],
-    value: float,
-    priority: float,
-    code: str,
-    text: str,
-    now_ms: int,
-) -> Candidate:
-    return Candidate(
-        type=pending.type,
-        person=pending.person,
-        cause=pending.cause,
-        product_ids=product_ids,
-        store_id=None,
-        value=value,
-        priority=priority,
-        caused_by=pending.caused_by,
-        reason_code=code,
-        reason_text=text,
-        decided_ms=now_ms,
-    )
+    return pending.candidate((pid,), pending.value, priority, "viewed_not_bought", text, now_ms)
 
 
 def _buying_order(context: CustomerContext, pending: PendingTrigger) -> OrderRecord | None:
@@ -261,10 +170,6 @@ def _bought_text(order: OrderRecord, product_ids: tuple[str, ...]) -> str:
     )
 
 
-def _ordered(events: Sequence[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.event_time_ms, e.message_id))
-
-
 def _latest_per_cause(pendings: list[PendingTrigger]) -> list[PendingTrigger]:
     """One timer per cause: due after the latest view, carrying every view's messageId."""
     by_cause: dict[str, list[PendingTrigger]] = {}
@@ -275,16 +180,5 @@ def _latest_per_cause(pendings: list[PendingTrigger]) -> list[PendingTrigger]:
         group = by_cause[cause]
         ids = tuple(dict.fromkeys(mid for p in group for mid in p.caused_by))
         last = group[-1]
-        result.append(
-            PendingTrigger(
-                last.type,
-                last.person,
-                cause,
-                last.due_ms,
-                last.scheduled_ms,
-                last.product_ids,
-                ids,
-                max(p.value for p in group),
-            )
-        )
+        result.append(replace(last, caused_by=ids, value=max(p.value for p in group)))
     return result

@@ -25,18 +25,18 @@ import orjson
 
 from config import TopicNames
 from models.context import CustomerContext, preferred_store
-from models.events import Event, EventKind
-from models.identity import Identity, IdentityKind
+from models.events import EventKind
+from models.identity import Identity
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import Candidate, Signals, immediate_candidates
+from models.offers.candidates import immediate_candidates
 from models.offers.channels import choose_channel
-from models.offers.person import Person
+from models.offers.decision import Candidate, Expired, PendingTrigger, Signals
 from models.offers.rules import (
     TOPIC_OF,
     OfferRules,
     SuppressionReason,
 )
-from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
+from models.offers.timers import on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
 from streams.redis.contexts import BatchOutcome, OwnerUpdate, RedisContextStore
@@ -92,7 +92,7 @@ class OfferEngine:
         signals = await self._signals(updates)
         schedules: list[Schedule] = []
         for owner, update in updates:
-            person = _person(owner, update.events)
+            person = owner
             topic, partition = batch.sources[owner]
             for pending in pending_triggers(update.context, update.events, person, self._rules):
                 schedules.append(
@@ -154,7 +154,7 @@ class OfferEngine:
         return fired
 
     async def _fire(self, timer: DueTimer, pending: PendingTrigger, outbox: _Outbox) -> None:
-        owner = await self._contexts.resolve(_identity(pending.person))
+        owner = await self._contexts.resolve(pending.person)
         context = await self._contexts.get(owner)
         if context is None:
             return  # the person was erased or expired: nothing to say to them
@@ -172,7 +172,7 @@ class OfferEngine:
         outbox: _Outbox,
         owner: Identity,
         context: CustomerContext,
-        person: Person,
+        person: Identity,
         candidates: Sequence[Candidate],
     ) -> None:
         arbitration = arbitrate(candidates)
@@ -264,25 +264,8 @@ class OfferEngine:
         return await self._signal_reader.read(stock_pairs, bought, order_time)
 
 
-def _person(owner: Identity, events: list[Event]) -> Person:
-    """Whom to address, from the events themselves: a replay then decides for the same
-    person (the context's linked ids may have grown since)."""
-    if owner.kind is IdentityKind.USER:
-        latest = max(events, key=lambda e: (e.event_time_ms, e.message_id))
-        return Person(owner.value, latest.anonymous_id)
-    return Person(None, owner.value)
-
-
-def _identity(person: Person) -> Identity:
-    if person.user_id is not None:
-        return Identity(IdentityKind.USER, person.user_id)
-    assert person.anonymous_id is not None
-    return Identity(IdentityKind.ANONYMOUS, person.anonymous_id)
-
-
-def _key(person: Person) -> bytes | None:
-    key = person.user_id or person.anonymous_id
-    return key.encode() if key else None
+def _key(person: Identity) -> bytes:
+    return person.value.encode()
 
 
 def _pressure_text(detail: str, cooldown_ms: int) -> str:

@@ -6,7 +6,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from models.offers.candidates import Signals
+from models.offers.decision import Signals
 from models.offers.rules import OfferRules, TriggerType
 from streams.redis.offers import MINUTE_MS, OfferStore
 

@@ -24,7 +24,6 @@ from prometheus_client import generate_latest
 from models.context import CustomerContext, preferred_store, to_document
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
-from models.offers.person import Person
 from models.offers.pressure import Contact
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
@@ -184,13 +183,7 @@ class _Api:
             Contact(trigger_id=member.split("|", 1)[1], type=member.split("|", 1)[0], at_ms=at)
             for member, at in await self.deps.offers.contacts(identity_tag(owner))
         ]
-        if owner.kind is IdentityKind.USER:
-            person = Person(
-                owner.value, context.anonymous_ids[-1] if context.anonymous_ids else None
-            )
-        else:
-            person = Person(None, owner.value)
-        result = best_offer_now(context, person, self.deps.rules, signals, contacts, now)
+        result = best_offer_now(context, owner, self.deps.rules, signals, contacts, now)
         best = None
         if result.best is not None:
             rule = self.deps.rules.triggers[result.best.candidate.type]

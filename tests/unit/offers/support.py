@@ -11,7 +11,7 @@ from typing import Any
 
 from models.context import CustomerContext
 from models.events import Event
-from models.offers.person import Person
+from models.identity import Identity
 from models.offers.rules import (
     ContactCaps,
     ContactChannel,
@@ -32,8 +32,8 @@ EMAIL, SMS, PUSH, ADS = (
     ContactChannel.ADS,
 )
 
-USER = Person("u-1", None)
-VISITOR = Person(None, "anon-1")
+USER = Identity.user("u-1")
+VISITOR = Identity.anonymous("anon-1")
 # Keyword arguments for the event builders of test_context_support.
 AS_USER: dict[str, Any] = {"user_id": "u-1", "anonymous_id": None}
 AS_VISITOR: dict[str, Any] = {"user_id": None, "anonymous_id": "anon-1"}

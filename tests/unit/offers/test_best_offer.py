@@ -9,10 +9,11 @@ from typing import Any
 
 from models.context import CustomerContext
 from models.events import Event
+from models.identity import Identity
 from models.offers.arbitration import rank_key
 from models.offers.best_offer import BestOffer, best_offer_now
-from models.offers.candidates import Signals, immediate_candidates
-from models.offers.person import Person
+from models.offers.candidates import immediate_candidates
+from models.offers.decision import Signals
 from models.offers.pressure import Contact
 from models.offers.rules import (
     ContactCaps,
@@ -57,7 +58,7 @@ TRENDING = Signals(trending={"socks": ("s-1", "s-2"), "bags": ("b-1",)})
 
 def best(
     context: CustomerContext,
-    person: Person = USER,
+    person: Identity = USER,
     rules: OfferRules = RULES,
     signals: Signals = IN_STOCK,
     contacts: Sequence[Contact] = (),
@@ -347,3 +348,14 @@ def test_quiet_hours_keep_the_offer_and_say_when_it_may_be_sent() -> None:
 def test_asking_again_gives_the_same_answer() -> None:
     context = everything()
     assert best(context, signals=TRENDING) == best(context, signals=TRENDING)
+
+
+def test_a_customers_offer_names_their_latest_linked_visitor() -> None:
+    linked = {"user_id": "u-1", "anonymous_id": "anon-7"}
+    context = consenting([added("a1", 0, "p1", price=10.0, **linked)])
+    assert context.anonymous_ids[-1] == "anon-7"
+    offer = best(context)
+    assert offer.best is not None
+    assert offer.best.candidate.visitor_id == "anon-7"
+    assert offer.best.candidate.anonymous_id == "anon-7"
+    assert best(context, person=VISITOR).considered[0].candidate.visitor_id is None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
 from models.context import CustomerContext
 from models.events import Event
-from models.offers.candidates import Candidate, Signals, immediate_candidates
-from models.offers.person import Person
+from models.identity import Identity
+from models.offers.candidates import immediate_candidates
+from models.offers.decision import Candidate, Signals
 from models.offers.rules import OfferRules, TriggerType
 from tests.unit.offers.support import (
     AS_USER,
@@ -39,7 +38,7 @@ W2S, CROSS, REACT = TriggerType.WEB_TO_STORE, TriggerType.CROSS_SELL, TriggerTyp
 def decide(
     history: list[Event],
     new: list[Event],
-    person: Person = USER,
+    person: Identity = USER,
     rules: OfferRules = RULES,
     signals: Signals = IN_STOCK,
     of: TriggerType | None = None,
@@ -56,14 +55,6 @@ def view(mid: str, minutes: float, pid: str = "p1", **kw: object) -> Event:
 
 
 # --------------------------------------------------------------------------- person and ids
-
-
-def test_person_key_and_anonymity() -> None:
-    assert USER.key == "user:u-1" and not USER.is_anonymous
-    assert VISITOR.key == "anon:anon-1" and VISITOR.is_anonymous
-    assert Person("u-1", "anon-1").key == "user:u-1"
-    with pytest.raises(ValueError):
-        Person(None, None)
 
 
 def test_trigger_id_is_a_hash_of_person_type_and_cause() -> None:

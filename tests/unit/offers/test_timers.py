@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from models.events import Event
-from models.offers.candidates import Candidate
-from models.offers.person import Person
+from models.identity import Identity
+from models.offers.decision import Candidate, Expired, PendingTrigger
 from models.offers.rules import OfferRules, SuppressionReason, TriggerType
-from models.offers.timers import Expired, PendingTrigger, on_due, pending_triggers
+from models.offers.timers import on_due, pending_triggers
 from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
@@ -32,7 +32,7 @@ BASKET, BROWSE = TriggerType.ABANDONED_BASKET, TriggerType.BROWSE_ABANDONMENT
 def schedule(
     history: list[Event],
     new: list[Event],
-    person: Person = USER,
+    person: Identity = USER,
     rules: OfferRules = RULES,
     of: TriggerType | None = None,
 ) -> list[PendingTrigger]:
