@@ -13,13 +13,14 @@ re-emission.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from models.events import Channel, Event
+from models.context.state import CustomerContext
+from models.events import Channel
 from models.identity import Identity
 from models.offers.rules import SuppressionReason, TriggerType
 
@@ -37,12 +38,14 @@ def anonymous_id(person: Identity, visitor_id: str | None) -> str | None:
     return person.value if person.is_anonymous else visitor_id
 
 
-def latest_visitor(person: Identity, ordered: Sequence[Event]) -> str | None:
-    """A customer's visitor id as their latest event (of events in order) gives it: from
-    the events themselves, so a replay names the same one whatever was linked since."""
-    if person.is_anonymous or not ordered:
-        return None
-    return ordered[-1].anonymous_id
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Whom a decision is about: their context after the batch, and who they are."""
+
+    context: CustomerContext
+    person: Identity
+    # A customer's anonymousId, named in their triggers for downstream ad audiences.
+    visitor_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,12 @@ class Expired:
     pending: PendingTrigger
     reason: SuppressionReason
     detail: str
+
+
+def never_due(pending: PendingTrigger) -> Expired:
+    """An immediate kind arms no timer: one of its type found due has nothing to check."""
+    detail = f"{pending.type.value} is decided at once, not at a deadline"
+    return Expired(pending, SuppressionReason.NO_LONGER_VALID, detail)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,15 +28,10 @@ from models.context import CustomerContext, preferred_store
 from models.events import EventKind
 from models.identity import Identity
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import immediate_candidates
 from models.offers.channels import choose_channel
 from models.offers.decision import Candidate, Expired, PendingTrigger, Signals
-from models.offers.rules import (
-    TOPIC_OF,
-    OfferRules,
-    SuppressionReason,
-)
-from models.offers.timers import on_due, pending_triggers
+from models.offers.decisions import immediate_candidates, on_due, pending_triggers, topic_of
+from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
 from streams.redis.contexts import BatchOutcome, OwnerUpdate, RedisContextStore
@@ -225,7 +220,7 @@ class OfferEngine:
         )
         outbox.deliveries.append(
             await self._emit(
-                getattr(self._topics, TOPIC_OF[winner.type]), _key(person), orjson.dumps(document)
+                getattr(self._topics, topic_of(winner.type)), _key(person), orjson.dumps(document)
             )
         )
         outbox.sent.append((tag, winner.trigger_id))

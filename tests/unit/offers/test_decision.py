@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 from models.identity import Identity
-from models.offers.decision import Candidate, PendingTrigger, latest_visitor, trigger_id
+from models.offers.decision import Candidate, PendingTrigger, trigger_id
 from models.offers.rules import TriggerType
-from tests.unit.offers.support import AS_USER, USER, VISITOR
-from tests.unit.test_context_support import viewed
+from tests.unit.offers.support import AS_VISITOR, USER, VISITOR, add, look, schedule
+from tests.unit.test_context_support import added
 
 BASKET, CROSS = TriggerType.ABANDONED_BASKET, TriggerType.CROSS_SELL
 
@@ -78,12 +78,8 @@ def test_a_pending_trigger_about_nobody_does_not_load() -> None:
         PendingTrigger.from_json(orjson.dumps(raw))
 
 
-def test_the_visitor_of_a_customer_is_their_latest_events_anonymous_id() -> None:
-    events = [
-        viewed("v1", 0, "p1", user_id="u-1", anonymous_id="anon-old"),
-        viewed("v2", 5, "p1", user_id="u-1", anonymous_id="anon-new"),
-    ]
-    assert latest_visitor(USER, events) == "anon-new"
-    assert latest_visitor(USER, [viewed("v3", 0, "p1", **AS_USER)]) is None
-    assert latest_visitor(USER, []) is None
-    assert latest_visitor(VISITOR, events) is None  # a visitor is their own anonymousId
+def test_pending_triggers_round_trip_through_json() -> None:
+    for pending in schedule([look("v1", 0), look("v2", 1)], [look("v3", 2), add("a1", 3, "p2")]):
+        assert PendingTrigger.from_json(pending.to_json()) == pending
+    anonymous = schedule([], [added("a1", 0, "p1", **AS_VISITOR)], person=VISITOR)[0]
+    assert PendingTrigger.from_json(anonymous.to_json().decode()) == anonymous

@@ -6,11 +6,10 @@ import orjson
 import pytest
 
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import immediate_candidates
 from models.offers.channels import ChannelChoice
 from models.offers.decision import Candidate, Signals
+from models.offers.decisions import immediate_candidates, on_due, pending_triggers
 from models.offers.rules import ContactChannel, SuppressionReason, TriggerType
-from models.offers.timers import on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
 from tests.unit.offers.support import (
     AS_USER,
