@@ -13,7 +13,7 @@ re-emission.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,3 +196,31 @@ class Signals:
 
     stock: Mapping[tuple[str, str], int] = field(default_factory=dict)
     trending: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRequest:
+    """The live signals a decision will read, so the wiring layer fetches only those."""
+
+    # (store, product) pairs whose units on hand are wanted.
+    stock_pairs: frozenset[tuple[str, str]] = frozenset()
+    # Categories whose trending products are wanted, over the trend window ending at
+    # ``trends_at_ms``: in event time (the batch's latest purchase), so a replay reads
+    # the same window; the API asks as of now.
+    trend_categories: frozenset[str] = frozenset()
+    trends_at_ms: int = 0
+
+    @classmethod
+    def union(cls, requests: Iterable[SignalRequest]) -> SignalRequest:
+        """One read for several requests (several people of one batch)."""
+        pairs: set[tuple[str, str]] = set()
+        categories: set[str] = set()
+        at_ms = 0
+        for request in requests:
+            pairs |= request.stock_pairs
+            categories |= request.trend_categories
+            at_ms = max(at_ms, request.trends_at_ms)
+        return cls(frozenset(pairs), frozenset(categories), at_ms)
+
+
+NO_SIGNALS = SignalRequest()

@@ -20,7 +20,14 @@ from operator import attrgetter
 from models.context.state import CustomerContext
 from models.events import Event
 from models.identity import Identity
-from models.offers.decision import Candidate, Expired, PendingTrigger, Signals, Subject
+from models.offers.decision import (
+    Candidate,
+    Expired,
+    PendingTrigger,
+    SignalRequest,
+    Signals,
+    Subject,
+)
 from models.offers.kinds import KINDS, Kind
 from models.offers.rules import OfferRules, SuppressionReason, TriggerType
 
@@ -75,6 +82,25 @@ def candidates_now(
     for kind in _enabled(rules):
         found += kind.candidates_now(subject, rules, signals, now_ms)
     return found
+
+
+def signals_needed(
+    context: CustomerContext, events: Sequence[Event], rules: OfferRules
+) -> SignalRequest:
+    """The live signals :func:`immediate_candidates` will read for these events.
+
+    Several people of one batch are read at once: :meth:`SignalRequest.union`.
+    """
+    return SignalRequest.union(
+        kind.signals_needed(context, events, rules) for kind in _enabled(rules)
+    )
+
+
+def signals_needed_now(context: CustomerContext, rules: OfferRules, now_ms: int) -> SignalRequest:
+    """The live signals :func:`candidates_now` will read at ``now_ms``."""
+    return SignalRequest.union(
+        kind.signals_needed_now(context, rules, now_ms) for kind in _enabled(rules)
+    )
 
 
 def collapse(candidates: Iterable[Candidate]) -> list[Candidate]:

@@ -24,13 +24,18 @@ from typing import Any
 import orjson
 
 from config import TopicNames
-from models.context import CustomerContext, preferred_store
-from models.events import EventKind
+from models.context import CustomerContext
 from models.identity import Identity
 from models.offers.arbitration import arbitrate
 from models.offers.channels import choose_channel
-from models.offers.decision import Candidate, Expired, PendingTrigger, Signals
-from models.offers.decisions import immediate_candidates, on_due, pending_triggers, topic_of
+from models.offers.decision import Candidate, Expired, PendingTrigger, SignalRequest, Signals
+from models.offers.decisions import (
+    immediate_candidates,
+    on_due,
+    pending_triggers,
+    signals_needed,
+    topic_of,
+)
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
@@ -245,18 +250,8 @@ class OfferEngine:
         self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
 
     async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:
-        stock_pairs: list[tuple[str, str]] = []
-        bought: set[str] = set()
-        order_time = 0
-        for _owner, update in updates:
-            store = preferred_store(update.context)
-            for event in update.events:
-                if event.kind is EventKind.PRODUCT_VIEWED and store:
-                    stock_pairs += [(store, p.product_id) for p in event.products]
-                if event.kind is EventKind.ORDER_COMPLETED:
-                    bought |= {p.category for p in event.products if p.category}
-                    order_time = max(order_time, event.event_time_ms)
-        return await self._signal_reader.read(stock_pairs, bought, order_time)
+        needed = (signals_needed(u.context, u.events, self._rules) for _owner, u in updates)
+        return await self._signal_reader.read(SignalRequest.union(needed))
 
 
 def _key(person: Identity) -> bytes:

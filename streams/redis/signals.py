@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from models.offers.decision import Signals
-from models.offers.rules import OfferRules, TriggerType
+from models.offers.decision import SignalRequest, Signals
+from models.offers.rules import OfferRules
 from streams.redis.offers import MINUTE_MS, OfferStore
 
 TREND_CACHE_MS = 5_000
@@ -63,21 +63,14 @@ class SignalReader:
                 self._buckets.popitem(last=False)
         return [self._buckets[m][1] for m in minutes]
 
-    async def read(
-        self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int
-    ) -> Signals:
-        """Stock for ``(store, product)`` pairs; trending products of the categories that
-        complement ``bought_categories`` (only when cross-sell is on)."""
-        pairs = list(stock_pairs)
-        stock = await self._offers.stock(pairs) if pairs else {}
-        wanted = {
-            complement
-            for category in bought_categories
-            for complement in self._rules.cross_sell.get(category, ())
-        }
+    async def read(self, request: SignalRequest) -> Signals:
+        """Stock for the requested ``(store, product)`` pairs; trending products of the
+        requested categories, over the trend window ending at ``request.trends_at_ms``."""
+        stock = await self._offers.stock(request.stock_pairs) if request.stock_pairs else {}
         trending: dict[str, tuple[str, ...]] = {}
-        if wanted and self._rules.rule(TriggerType.CROSS_SELL):
-            trending = rank_by_category(await self.trend_counts(at_ms), wanted)
+        if request.trend_categories:
+            counts = await self.trend_counts(request.trends_at_ms)
+            trending = rank_by_category(counts, set(request.trend_categories))
         return Signals(stock=stock, trending=trending)
 
 

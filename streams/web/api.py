@@ -21,9 +21,10 @@ import orjson
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from models.context import CustomerContext, preferred_store, to_document
+from models.context import CustomerContext, to_document
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
+from models.offers.decisions import signals_needed_now
 from models.offers.pressure import Contact
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
@@ -175,10 +176,7 @@ class _Api:
     async def next_best_offer(self, view: View, request: Request, customer_id: str) -> Response:
         owner, context = await self._owner(request, customer_id)
         now = _now_ms()
-        store = preferred_store(context)
-        pairs = [(store, p.product_id) for p in context.recent_products] if store else []
-        last = max(context.recent_orders, key=lambda o: o.at_ms, default=None)
-        signals = await self.signals.read(pairs, set(last.categories) if last else set(), now)
+        signals = await self.signals.read(signals_needed_now(context, self.deps.rules, now))
         contacts = [
             Contact(trigger_id=member.split("|", 1)[1], type=member.split("|", 1)[0], at_ms=at)
             for member, at in await self.deps.offers.contacts(identity_tag(owner))

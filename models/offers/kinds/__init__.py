@@ -24,9 +24,11 @@ from typing import ClassVar
 from models.context.state import CustomerContext
 from models.events import Event
 from models.offers.decision import (
+    NO_SIGNALS,
     Candidate,
     Expired,
     PendingTrigger,
+    SignalRequest,
     Signals,
     Subject,
     never_due,
@@ -64,6 +66,18 @@ class Kind(ABC):
     ) -> list[Candidate]:
         """What the events make worth sending at once (an immediate kind), one per event."""
         return []
+
+    def signals_needed(
+        self, context: CustomerContext, events: Sequence[Event], rules: OfferRules
+    ) -> SignalRequest:
+        """The live signals :meth:`candidates` will read for these events (in any order)."""
+        return NO_SIGNALS
+
+    def signals_needed_now(
+        self, context: CustomerContext, rules: OfferRules, now_ms: int
+    ) -> SignalRequest:
+        """The live signals :meth:`candidates_now` will read."""
+        return NO_SIGNALS
 
     @abstractmethod
     def candidates_now(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from models.context.parts import OrderRecord
 from models.context.state import CustomerContext
 from models.events import Event, EventKind
-from models.offers.decision import Candidate, Signals, Subject
+from models.offers.decision import NO_SIGNALS, Candidate, SignalRequest, Signals, Subject
 from models.offers.kinds import Kind
 from models.offers.rules import OfferRules, TriggerType
 from models.offers.texts import day_text, place_text
@@ -72,6 +72,29 @@ class CrossSell(Kind):
         candidate = self._offer(subject, rules, signals, purchase, now_ms, ())
         return [candidate] if candidate is not None else []
 
+    def signals_needed(
+        self, context: CustomerContext, events: Sequence[Event], rules: OfferRules
+    ) -> SignalRequest:
+        orders = [e for e in events if e.kind is EventKind.ORDER_COMPLETED and e.order is not None]
+        if not orders:
+            return NO_SIGNALS
+        bought = (p.category for e in orders for p in e.products)
+        wanted = complements(_mapped(bought, rules), rules.cross_sell)
+        # As of the latest purchase, whichever it is: one window for the whole batch.
+        return SignalRequest(
+            trend_categories=frozenset(wanted),
+            trends_at_ms=max(e.event_time_ms for e in orders),
+        )
+
+    def signals_needed_now(
+        self, context: CustomerContext, rules: OfferRules, now_ms: int
+    ) -> SignalRequest:
+        order = latest_order(context)
+        if order is None:
+            return NO_SIGNALS
+        wanted = complements(_mapped(order.categories, rules), rules.cross_sell)
+        return SignalRequest(trend_categories=frozenset(wanted), trends_at_ms=now_ms)
+
     def _offer(
         self,
         subject: Subject,
@@ -81,7 +104,7 @@ class CrossSell(Kind):
         decided_ms: int,
         caused_by: tuple[str, ...],
     ) -> Candidate | None:
-        bought = list(dict.fromkeys(c for c in purchase.categories if c in rules.cross_sell))
+        bought = _mapped(purchase.categories, rules)
         if not bought:
             return None
         wanted = complements(bought, rules.cross_sell)
@@ -122,6 +145,11 @@ class _Purchase:
     product_ids: tuple[str, ...]  # bought already: never offered again
     where: str
     facts: str  # "(order o-1, 80.00 EUR)", as the reason text names the order
+
+
+def _mapped(categories: Iterable[str | None], rules: OfferRules) -> list[str]:
+    """The categories bought that the map links to others, in order, each once."""
+    return list(dict.fromkeys(c for c in categories if c is not None and c in rules.cross_sell))
 
 
 def latest_order(context: CustomerContext) -> OrderRecord | None:

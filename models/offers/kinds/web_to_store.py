@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from models.context import preferred_store
+from models.context.state import CustomerContext
 from models.events import Event, EventKind
-from models.offers.decision import ONLINE, Candidate, Signals, Subject
+from models.offers.decision import (
+    NO_SIGNALS,
+    ONLINE,
+    Candidate,
+    SignalRequest,
+    Signals,
+    Subject,
+)
 from models.offers.kinds import Kind
 from models.offers.rules import OfferRules, TriggerRule, TriggerType
 from models.offers.texts import duration_text, product_label
@@ -48,6 +56,25 @@ class WebToStore(Kind):
                 )
                 found.append(_candidate(subject, rule, pid, store, value, text, at, caused_by))
         return found
+
+    def signals_needed(
+        self, context: CustomerContext, events: Sequence[Event], rules: OfferRules
+    ) -> SignalRequest:
+        store = preferred_store(context)
+        if store is None:
+            return NO_SIGNALS
+        viewed = [e for e in events if e.kind is EventKind.PRODUCT_VIEWED and e.channel in ONLINE]
+        pairs = frozenset((store, p.product_id) for e in viewed for p in e.products)
+        return SignalRequest(stock_pairs=pairs)
+
+    def signals_needed_now(
+        self, context: CustomerContext, rules: OfferRules, now_ms: int
+    ) -> SignalRequest:
+        store = preferred_store(context)
+        if store is None:
+            return NO_SIGNALS
+        pairs = frozenset((store, v.product_id) for v in context.recent_products)
+        return SignalRequest(stock_pairs=pairs)
 
     def candidates_now(
         self, subject: Subject, rules: OfferRules, signals: Signals, now_ms: int

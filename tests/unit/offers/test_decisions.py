@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from config import TopicNames
 from models.context import CustomerContext
-from models.offers.decision import Expired, PendingTrigger, Signals
-from models.offers.decisions import immediate_candidates, latest_visitor, on_due, topic_of
+from models.offers.decision import NO_SIGNALS, Expired, PendingTrigger, SignalRequest, Signals
+from models.offers.decisions import (
+    immediate_candidates,
+    latest_visitor,
+    on_due,
+    signals_needed,
+    topic_of,
+)
 from models.offers.kinds import KINDS
 from models.offers.rules import SuppressionReason, TriggerType
 from tests.unit.offers.support import (
     AS_USER,
     LAST_ORDER,
     RULES,
+    STORE,
     USER,
     VISITOR,
     add,
@@ -22,7 +29,7 @@ from tests.unit.offers.support import (
     schedule,
     store_customer,
 )
-from tests.unit.test_context_support import viewed
+from tests.unit.test_context_support import at_ms, fold_all, ordered, product, viewed
 
 BASKET, BROWSE = TriggerType.ABANDONED_BASKET, TriggerType.BROWSE_ABANDONMENT
 W2S, CROSS, REACT = TriggerType.WEB_TO_STORE, TriggerType.CROSS_SELL, TriggerType.REACTIVATION
@@ -95,3 +102,21 @@ def test_a_disabled_type_expires_its_due_timers() -> None:
     outcome = on_due(stray, CustomerContext(), offer_rules(disabled=(W2S,)), 10)
     assert isinstance(outcome, Expired)
     assert outcome.detail == "rule disabled since scheduled"
+
+
+def test_the_signals_of_every_kind_are_needed_in_one_request() -> None:
+    shoes = ordered("o1", 5, "o-1", 80.0, [product("sh", category="shoes")], **AS_USER)
+    events = [look("v1", 0), look("v2", 1), shoes]
+    request = signals_needed(fold_all([*store_customer(), *events]), events, RULES)
+    assert request == SignalRequest(
+        frozenset({(STORE, "p1")}), frozenset({"socks", "bags"}), at_ms(5)
+    )
+
+
+def test_several_requests_are_read_at_once() -> None:
+    one = SignalRequest(frozenset({("s1", "p1")}), frozenset({"hats"}), 10)
+    two = SignalRequest(frozenset({("s2", "p2")}), frozenset(), 20)
+    assert SignalRequest.union([one, two, NO_SIGNALS]) == SignalRequest(
+        frozenset({("s1", "p1"), ("s2", "p2")}), frozenset({"hats"}), 20
+    )
+    assert SignalRequest.union([]) == NO_SIGNALS

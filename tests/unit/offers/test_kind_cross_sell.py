@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models.offers.decision import Signals
-from models.offers.decisions import immediate_candidates
+from models.offers.decision import NO_SIGNALS, Signals
+from models.offers.decisions import immediate_candidates, signals_needed, signals_needed_now
 from models.offers.rules import TriggerType
 from tests.unit.offers.support import (
     AS_USER,
@@ -17,7 +17,7 @@ from tests.unit.offers.support import (
     offer_rules,
     only,
 )
-from tests.unit.test_context_support import ordered, product
+from tests.unit.test_context_support import at_ms, fold_all, ordered, product
 
 CROSS = TriggerType.CROSS_SELL
 
@@ -105,3 +105,32 @@ def test_the_latest_order_brings_a_cross_sell_offer() -> None:
 def test_no_cross_sell_for_an_unmapped_category() -> None:
     order = ordered("o1", 0, "o-1", 50.0, [product("h", category="hats")], **AS_USER)
     assert only(best(consenting([order]), signals=TRENDING_NOW), CROSS) == []
+
+
+# --------------------------------------------------------------------------- signals needed
+
+
+def test_the_trends_of_the_complements_are_needed_as_of_the_latest_purchase() -> None:
+    shoes = ordered("o1", 0, "o-1", 80.0, SHOES, **AS_USER)
+    hats = ordered("o2", 5, "o-2", 10.0, [product("h", category="hats")], **AS_USER)
+    request = signals_needed(fold_all([shoes, hats]), [hats, shoes], RULES)
+    assert request.trend_categories == {"socks", "bags"}
+    assert request.trends_at_ms == at_ms(5)
+    assert request.stock_pairs == frozenset()
+
+
+def test_no_trends_are_needed_without_a_purchase_or_with_the_rule_off() -> None:
+    views = [look("v1", 0)]
+    assert signals_needed(fold_all(views), views, RULES) == NO_SIGNALS
+    order = ordered("o1", 0, "o-1", 80.0, SHOES, **AS_USER)
+    rules = offer_rules(disabled=(CROSS,))
+    assert signals_needed(fold_all([order]), [order], rules) == NO_SIGNALS
+
+
+def test_now_the_trends_of_the_latest_orders_complements_are_needed() -> None:
+    shoes = ordered("o1", 0, "o-1", 80.0, SHOES, **AS_USER)
+    later = ordered("o2", 5, "o-2", 10.0, [product("x", category="socks")], **AS_USER)
+    request = signals_needed_now(fold_all([shoes, later]), RULES, at_ms(60))
+    assert request.trend_categories == frozenset()  # socks map to nothing in RULES
+    request = signals_needed_now(fold_all([shoes]), RULES, at_ms(60))
+    assert (request.trend_categories, request.trends_at_ms) == ({"socks", "bags"}, at_ms(60))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from models.offers.decision import Signals
-from models.offers.decisions import immediate_candidates
+from models.offers.decision import NO_SIGNALS, Signals
+from models.offers.decisions import immediate_candidates, signals_needed, signals_needed_now
 from models.offers.rules import TriggerType
 from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
     IN_STOCK,
+    NOW,
     PUSH,
     RULES,
     STORE,
@@ -150,3 +151,28 @@ def test_no_web_to_store_without_stock_a_store_or_a_known_person() -> None:
         [*store_customer(**AS_VISITOR), *(look(f"v{i}", i, "p1", **AS_VISITOR) for i in range(2))]
     )
     assert only(best(visitor, person=VISITOR), W2S) == []
+
+
+# --------------------------------------------------------------------------- signals needed
+
+
+def test_the_stock_of_online_views_at_their_store_is_needed() -> None:
+    views = [look("v1", 0, "p1"), look("v2", 1, "p2", channel="mobile")]
+    in_store = viewed("v3", 2, "p3", channel="store", **AS_USER)
+    context = fold_all([*store_customer(), *views, in_store])
+    request = signals_needed(context, [*views, in_store], RULES)
+    assert request.stock_pairs == {(STORE, "p1"), (STORE, "p2")}
+    assert request.trend_categories == frozenset()
+
+
+def test_no_stock_is_needed_without_a_store_or_with_the_rule_off() -> None:
+    views = [look("v1", 0), look("v2", 1)]
+    assert signals_needed(fold_all(views), views, RULES) == NO_SIGNALS
+    context = fold_all([*store_customer(), *views])
+    assert signals_needed(context, views, offer_rules(disabled=(W2S,))) == NO_SIGNALS
+
+
+def test_now_the_stock_of_every_recent_product_is_needed() -> None:
+    context = fold_all([*store_customer(), look("v1", 0, "p1"), look("v2", 1, "p2")])
+    assert signals_needed_now(context, RULES, NOW).stock_pairs == {(STORE, "p1"), (STORE, "p2")}
+    assert signals_needed_now(fold_all([look("v1", 0)]), RULES, NOW) == NO_SIGNALS
