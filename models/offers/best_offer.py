@@ -19,16 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from models.context.limits import DAY_MS
 from models.context.state import CustomerContext
 from models.identity import Identity
 from models.offers.arbitration import rank_key
 from models.offers.channels import ChannelChoice, choose_channel
 from models.offers.decision import Candidate, Signals
 from models.offers.decisions import candidates_now
-from models.offers.pressure import WEEK_MS, Contact, pressure_verdict
-from models.offers.rules import ContactCaps, OfferRules, SuppressionReason, TriggerRule
-from models.offers.texts import duration_text
+from models.offers.pressure import Contact, pressure_text, pressure_verdict
+from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,17 +83,7 @@ def _assess(
     verdict = pressure_verdict(
         contacts, candidate.trigger_id, candidate.type, now_ms, rules.caps, rule.cooldown_ms
     )
-    if verdict is None:
+    if verdict.reason is None:
         return Assessed(candidate, choice, None, choice.detail)
-    detail = _pressure_text(verdict, contacts, now_ms, rules.caps, rule.cooldown_ms)
-    return Assessed(candidate, choice, verdict, detail)
-
-
-def _pressure_text(
-    verdict: SuppressionReason, contacts: Sequence[Contact], now_ms: int, caps: ContactCaps, cd: int
-) -> str:
-    if verdict is SuppressionReason.COOLDOWN:
-        return f"same offer type sent less than {duration_text(cd)} ago"
-    day = sum(abs(now_ms - c.at_ms) < DAY_MS for c in contacts)
-    week = sum(abs(now_ms - c.at_ms) < WEEK_MS for c in contacts)
-    return f"contact cap reached: {day}/{caps.per_day} in 24 h, {week}/{caps.per_week} in 7 days"
+    detail = pressure_text(verdict, rules.caps, rule.cooldown_ms)
+    return Assessed(candidate, choice, verdict.reason, detail)

@@ -36,6 +36,7 @@ from models.offers.decisions import (
     signals_needed,
     topic_of,
 )
+from models.offers.pressure import PressureVerdict, pressure_text, pressure_verdict
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
@@ -209,13 +210,8 @@ class OfferEngine:
         )
         if reservation.verdict in ("capped", "cooldown"):
             reason = SuppressionReason(reservation.verdict)
-            await self._suppress(
-                outbox,
-                winner,
-                reason,
-                _pressure_text(reservation.detail, rule.cooldown_ms),
-                winner.decided_ms,
-            )
+            detail = await self._pressure_detail(tag, winner, reason, rule.cooldown_ms)
+            await self._suppress(outbox, winner, reason, detail, winner.decided_ms)
             return
         if reservation.verdict == "existing" and reservation.detail == "emitted":
             self._metrics.triggers_repeated.labels(winner.type.value).inc()
@@ -249,6 +245,19 @@ class OfferEngine:
         )
         self._metrics.triggers_suppressed.labels(decision.type.value, reason.value).inc()
 
+    async def _pressure_detail(
+        self, tag: str, winner: Candidate, reason: SuppressionReason, cooldown_ms: int
+    ) -> str:
+        """The pure core words the script's verdict; until the script returns the counts
+        it judged on, they are counted again from the history."""
+        history = await self._offers.contact_history(tag)
+        caps = self._rules.caps
+        counted = pressure_verdict(
+            history, winner.trigger_id, winner.type, winner.decided_ms, caps, cooldown_ms
+        )
+        verdict = PressureVerdict(reason, counted.day_count, counted.week_count)
+        return pressure_text(verdict, caps, cooldown_ms)
+
     async def _signals(self, updates: list[tuple[Identity, OwnerUpdate]]) -> Signals:
         needed = (signals_needed(u.context, u.events, self._rules) for _owner, u in updates)
         return await self._signal_reader.read(SignalRequest.union(needed))
@@ -256,11 +265,3 @@ class OfferEngine:
 
 def _key(person: Identity) -> bytes:
     return person.value.encode()
-
-
-def _pressure_text(detail: str, cooldown_ms: int) -> str:
-    if detail == "day":
-        return "daily contact cap reached"
-    if detail == "week":
-        return "weekly contact cap reached"
-    return f"same offer type sent less than {cooldown_ms // 3_600_000} h ago"

@@ -14,6 +14,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from models.events import Event, EventKind
+from models.offers.pressure import Contact
 from models.offers.rules import ContactCaps, TriggerType
 from streams.redis.keys import text
 from streams.redis.offer_keys import (
@@ -118,6 +119,13 @@ class OfferStore:
             contacts_key(tag), 0, -1, withscores=True
         )
         return [(text(member), int(score)) for member, score in rows]
+
+    async def contact_history(self, tag: str) -> list[Contact]:
+        """The person's recent contacts, as contact pressure reads them."""
+        return [
+            Contact(trigger_id=member.split("|", 1)[1], type=member.split("|", 1)[0], at_ms=at)
+            for member, at in await self.contacts(tag)
+        ]
 
     async def schedule(self, schedules: Sequence[Schedule]) -> None:
         if not schedules:

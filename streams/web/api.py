@@ -25,7 +25,6 @@ from models.context import CustomerContext, to_document
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.decisions import signals_needed_now
-from models.offers.pressure import Contact
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
 from streams.kafka.transport import App
@@ -177,10 +176,7 @@ class _Api:
         owner, context = await self._owner(request, customer_id)
         now = _now_ms()
         signals = await self.signals.read(signals_needed_now(context, self.deps.rules, now))
-        contacts = [
-            Contact(trigger_id=member.split("|", 1)[1], type=member.split("|", 1)[0], at_ms=at)
-            for member, at in await self.deps.offers.contacts(identity_tag(owner))
-        ]
+        contacts = await self.deps.offers.contact_history(identity_tag(owner))
         result = best_offer_now(context, owner, self.deps.rules, signals, contacts, now)
         best = None
         if result.best is not None:
