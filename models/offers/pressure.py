@@ -27,7 +27,6 @@ from typing import Any
 
 from models.context.document import iso
 from models.context.limits import DAY_MS
-from models.context.state import CustomerContext
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
 from models.offers.texts import duration_text
 
@@ -66,15 +65,6 @@ class PressureVerdict:
     # Contacts less than 24 h (7 days) from the decision, before or after it.
     day_count: int
     week_count: int
-
-
-def history(context: CustomerContext) -> tuple[Contact, ...]:
-    """The contacts recorded in a context, as the verdict reads them."""
-    known: dict[str, TriggerType | str] = {t.value: t for t in TriggerType}
-    return tuple(
-        Contact(c.trigger_id, known.get(c.trigger_type, c.trigger_type), c.at_ms)
-        for c in context.contacts
-    )
 
 
 def pressure_verdict(

@@ -25,6 +25,7 @@ from models.context import CustomerContext, to_document
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.decisions import signals_needed_now
+from models.offers.pressure import contact_documents
 from models.offers.rules import OfferRules
 from models.offers.triggers import trigger_document
 from streams.kafka.transport import App
@@ -166,10 +167,13 @@ class _Api:
         raise ApiError(404, "customer_not_found", "no context is stored for this id")
 
     async def context(self, view: View, request: Request, customer_id: str) -> Response:
-        _owner, context = await self._owner(request, customer_id)
+        owner, context = await self._owner(request, customer_id)
         document = to_document(
             context, _now_ms(), self.deps.store.thresholds, self.deps.store.limits
         )
+        # Recent contacts live in Redis, beside the caps they count against.
+        contacts = await self.deps.offers.contact_history(identity_tag(owner))
+        document["contacts"] = contact_documents(contacts)
         return _json(view, document)
 
     async def next_best_offer(self, view: View, request: Request, customer_id: str) -> Response:
