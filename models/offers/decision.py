@@ -107,13 +107,6 @@ class PendingTrigger:
     def anonymous_id(self) -> str | None:
         return anonymous_id(self.person, self.visitor_id)
 
-    @property
-    def slot(self) -> str:
-        """What this timer replaces: one basket timer per person, one browse timer per product."""
-        if self.type is TriggerType.BROWSE_ABANDONMENT and self.product_ids:
-            return f"{self.person.key}|{self.type.value}|{self.product_ids[0]}"
-        return f"{self.person.key}|{self.type.value}"
-
     def candidate(
         self,
         product_ids: tuple[str, ...],

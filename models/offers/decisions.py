@@ -7,8 +7,8 @@ decisions whatever order its events arrived in. Causes carry no wall clock and
 no counter: the same facts always yield the same trigger id, so a replay or a
 re-delivery re-emits a decision rather than inventing a new one.
 
-Events are sorted once per call (by ``Event.order_key``), here, before any kind
-sees them.
+The event paths sort the events once per call (by ``Event.order_key``), here,
+before any kind sees them; the signals needed do not depend on their order.
 """
 
 from __future__ import annotations
@@ -117,6 +117,11 @@ def collapse(candidates: Iterable[Candidate]) -> list[Candidate]:
     return result
 
 
+def timer_slot(pending: PendingTrigger) -> str:
+    """What a pending timer replaces when it is armed again."""
+    return KINDS[pending.type].slot(pending)
+
+
 def topic_of(trigger_type: TriggerType) -> str:
     """The ``TopicNames`` attribute of the topic that carries a type's triggers."""
     return KINDS[trigger_type].topic
@@ -128,8 +133,9 @@ def _enabled(rules: OfferRules) -> Iterator[Kind]:
 
 
 def latest_visitor(person: Identity, ordered: Sequence[Event]) -> str | None:
-    """A customer's visitor id as their latest event (of events in order) gives it: from
-    the events themselves, so a replay names the same one whatever was linked since."""
+    """A customer's visitor id: the anonymousId of their latest event (``ordered`` is in
+    order). From the events, not the context, so a replay names the same visitor
+    whatever was linked since."""
     if person.is_anonymous or not ordered:
         return None
     return ordered[-1].anonymous_id

@@ -7,8 +7,8 @@ the rule keys it reads beyond the common ones, and the live signals it needs.
 
 :mod:`models.offers.decisions` dispatches through :data:`KINDS`; nothing else
 names a type. Adding a trigger type means: its module here (a :class:`Kind`),
-its ``TriggerType`` member, its line in :data:`KINDS`, and its table in
-``config/offers.toml``.
+its ``TriggerType`` member, its line in :data:`KINDS`, its table in
+``config/offers.toml`` and its rows in the README's rules tables.
 
 Every method receives the context *after* the batch was folded and, where it
 takes events, the batch's events in order (``Event.order_key``). A kind is only
@@ -52,8 +52,12 @@ class Kind(ABC):
     def pending(
         self, subject: Subject, events: Sequence[Event], rules: OfferRules
     ) -> list[PendingTrigger]:
-        """Timers the events arm (a timed kind); each replaces the one of its slot."""
+        """Timers the events arm (a timed kind); each replaces the one of its :meth:`slot`."""
         return []
+
+    def slot(self, pending: PendingTrigger) -> str:
+        """What a timer replaces: by default, the person's timer of this type."""
+        return f"{pending.person.key}|{pending.type.value}"
 
     def on_due(
         self, pending: PendingTrigger, context: CustomerContext, rules: OfferRules, now_ms: int

@@ -58,6 +58,11 @@ class BrowseAbandonment(Kind):
                 )
         return _latest_per_cause(browsed)
 
+    def slot(self, pending: PendingTrigger) -> str:
+        """One timer per product: browsing another product does not replace it."""
+        product = pending.product_ids[0] if pending.product_ids else ""
+        return f"{pending.person.key}|{pending.type.value}|{product}"
+
     def on_due(
         self, pending: PendingTrigger, context: CustomerContext, rules: OfferRules, now_ms: int
     ) -> Candidate | Expired:

@@ -10,6 +10,7 @@ from models.offers.decisions import (
     latest_visitor,
     on_due,
     signals_needed,
+    timer_slot,
     topic_of,
 )
 from models.offers.kinds import KINDS
@@ -120,3 +121,11 @@ def test_several_requests_are_read_at_once() -> None:
         frozenset({("s1", "p1"), ("s2", "p2")}), frozenset({"hats"}), 20
     )
     assert SignalRequest.union([]) == NO_SIGNALS
+
+
+def test_a_timer_replaces_the_persons_timer_of_its_type_unless_its_kind_says_otherwise() -> None:
+    [basket, browse] = schedule(
+        [], [add("a1", 3, "p2"), look("v1", 0), look("v2", 1), look("v3", 2)]
+    )
+    assert timer_slot(basket) == "user:u-1|abandoned_basket"
+    assert timer_slot(browse) == "user:u-1|browse_abandonment|p1"

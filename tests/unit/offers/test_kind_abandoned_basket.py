@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.offers.decision import Candidate, Expired, PendingTrigger
-from models.offers.decisions import on_due, pending_triggers
+from models.offers.decisions import on_due, pending_triggers, timer_slot
 from models.offers.rules import SuppressionReason, TriggerType
 from tests.unit.offers.support import (
     AS_USER,
@@ -44,7 +44,7 @@ def test_a_later_add_moves_the_due_time_and_keeps_the_cause() -> None:
     assert later.due_ms == at_ms(50)
     assert later.cause == first.cause
     assert later.trigger_id == first.trigger_id
-    assert later.slot == first.slot
+    assert timer_slot(later) == timer_slot(first)
     assert set(later.product_ids) == {"p1", "p2"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.events import Event
 from models.offers.decision import Candidate, Expired, PendingTrigger
-from models.offers.decisions import pending_triggers
+from models.offers.decisions import pending_triggers, timer_slot
 from models.offers.rules import SuppressionReason, TriggerType
 from tests.unit.offers.support import (
     AS_USER,
@@ -60,7 +60,7 @@ def test_three_views_in_one_batch_make_one_timer_per_product() -> None:
     [pending] = schedule([], views, of=BROWSE)
     assert pending.caused_by == ("v3", "v4")
     assert pending.due_ms == at_ms(63)
-    assert pending.slot == "user:u-1|browse_abandonment|p1"
+    assert timer_slot(pending) == "user:u-1|browse_abandonment|p1"
 
 
 # ------------------------------------------------------------ at the deadline
