@@ -108,15 +108,6 @@ def to_document(
         },
         "consent": {channel: context.consented(channel) for channel in CONSENT_CHANNELS},
         "consent_updated_at": iso(consent.updated_ms(context.consent)),
-        "contacts": [
-            {
-                "trigger_id": contact.trigger_id,
-                "type": contact.trigger_type,
-                "channel": contact.channel,
-                "at": iso(contact.at_ms),
-            }
-            for contact in context.contacts
-        ],
         "recent_searches": [
             {"query": entry.query, "searched_at": iso(entry.searched_ms)}
             for entry in context.recent_searches

@@ -24,7 +24,6 @@ class ContextLimits:
     affinity_half_life_days: float = 14.0
     basket_items: int = 50
     stores: int = 20
-    contacts: int = 50
 
     @property
     def half_life_ms(self) -> float:

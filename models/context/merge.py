@@ -35,7 +35,6 @@ def merge(
         affinity = interests.take_back(
             affinity, record.categories, PURCHASE_WEIGHT, record.at_ms, half_life
         )
-    contacts = {c.trigger_id: c for c in (*anonymous.contacts, *customer.contacts)}
     return replace(
         merged,
         recent_products=interests.merge_views(
@@ -53,7 +52,4 @@ def merge(
             limits.basket_items,
         ),
         consent=consent.merge(customer.consent, anonymous.consent),
-        contacts=tuple(
-            sorted(contacts.values(), key=lambda c: (-c.at_ms, c.trigger_id))[: limits.contacts]
-        ),
     )

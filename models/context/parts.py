@@ -118,16 +118,6 @@ class ConsentChoice:
     updated_ms: int
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """A trigger sent to the person; the offer engine records these."""
-
-    trigger_id: str
-    trigger_type: str
-    channel: str
-    at_ms: int
-
-
 P = TypeVar("P", bound="DataclassInstance")
 
 

@@ -18,7 +18,6 @@ from models.context.parts import (
     Basket,
     BasketItem,
     ConsentChoice,
-    Contact,
     OrderRecord,
     PurchasedProduct,
     Search,
@@ -30,7 +29,8 @@ from models.context.parts import (
     encode_map,
 )
 
-# 2: interests, basket, purchases, consent, contacts and merged visitors.
+# 2: interests, basket, purchases, consent and merged visitors. Contexts stored by
+# earlier versions may carry a ``contacts`` key, never filled: readers ignore it.
 SCHEMA_VERSION = 2
 
 
@@ -67,7 +67,6 @@ class CustomerContext:
     purchases_by_store: dict[str, StoreVisits] = field(default_factory=dict)
 
     consent: dict[str, ConsentChoice] = field(default_factory=dict)
-    contacts: tuple[Contact, ...] = ()
 
     @property
     def total_spent(self) -> float:
@@ -115,7 +114,6 @@ class CustomerContext:
                 "recent_purchases": encode_all(self.recent_purchases),
                 "purchases_by_store": encode_map(self.purchases_by_store),
                 "consent": encode_map(self.consent),
-                "contacts": encode_all(self.contacts),
             },
             option=orjson.OPT_SORT_KEYS,
         )
@@ -152,5 +150,4 @@ class CustomerContext:
             recent_purchases=decode_all(PurchasedProduct, data.get("recent_purchases", ())),
             purchases_by_store=decode_map(StoreVisits, data.get("purchases_by_store", {})),
             consent=decode_map(ConsentChoice, data.get("consent", {})),
-            contacts=decode_all(Contact, data.get("contacts", ())),
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.offers.candidates import Candidate
+from models.offers.decision import Candidate
 
 
 @dataclass(frozen=True, slots=True)

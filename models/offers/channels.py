@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from models.context.state import CustomerContext
-from models.offers.person import Person
+from models.identity import Identity
 from models.offers.rules import ContactChannel, QuietHours, TriggerRule
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,7 +37,7 @@ class ChannelChoice:
 
 
 def choose_channel(
-    rule: TriggerRule, context: CustomerContext, person: Person, quiet: QuietHours, now_ms: int
+    rule: TriggerRule, context: CustomerContext, person: Identity, quiet: QuietHours, now_ms: int
 ) -> ChannelChoice:
     allowed = rule.channels
     if person.is_anonymous:

@@ -1,8 +1,9 @@
 """Contact pressure: caps across every type and channel, and a cooldown per type.
 
-This is the pure mirror of the atomic reservation the Redis script performs
-(``streams.redis.offer_keys.RESERVE_CONTACT``); both apply exactly these rules, in
-this order, all in event time:
+This module is the one home of the rule: the atomic reservation the Redis
+script performs (``streams.redis.offer_keys.RESERVE_CONTACT``) mirrors it with
+the constants below, and :func:`pressure_text` words its verdict wherever it is
+taken. Both apply exactly these rules, in this order, all in event time:
 
 1. The same trigger id already in the history is allowed: re-emitting a
    decision after a crash is not a new contact.
@@ -20,18 +21,30 @@ ways, no rolling 24 h (7 d) window ever holds more than ``per_day``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from models.context.document import iso
 from models.context.limits import DAY_MS
-
-__all__ = ["DAY_MS", "HISTORY_MS", "WEEK_MS", "Contact", "pressure_verdict"]
-from models.context.state import CustomerContext
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
+from models.offers.texts import duration_text
 
 WEEK_MS = 7 * DAY_MS
-# How long contacts are kept: the week window looks both ways, plus a day of slack.
-HISTORY_MS = WEEK_MS + DAY_MS
+# How far back the history is kept, from its newest contact: the week window looks
+# both ways, plus a day for decisions that arrive late.
+HISTORY_MS = 8 * DAY_MS
+
+__all__ = [
+    "DAY_MS",
+    "HISTORY_MS",
+    "WEEK_MS",
+    "Contact",
+    "PressureVerdict",
+    "contact_documents",
+    "pressure_text",
+    "pressure_verdict",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +57,14 @@ class Contact:
     channel: str | None = None
 
 
-def history(context: CustomerContext) -> tuple[Contact, ...]:
-    """The contacts recorded in a context, as the verdict reads them."""
-    known: dict[str, TriggerType | str] = {t.value: t for t in TriggerType}
-    return tuple(
-        Contact(c.trigger_id, known.get(c.trigger_type, c.trigger_type), c.at_ms)
-        for c in context.contacts
-    )
+@dataclass(frozen=True, slots=True)
+class PressureVerdict:
+    """Whether a contact is allowed, and the counts it was judged on."""
+
+    reason: SuppressionReason | None  # None: allowed; else capped or cooldown
+    # Contacts less than 24 h (7 days) from the decision, before or after it.
+    day_count: int
+    week_count: int
 
 
 def pressure_verdict(
@@ -60,17 +74,40 @@ def pressure_verdict(
     at_ms: int,
     caps: ContactCaps,
     cooldown_ms: int,
-) -> SuppressionReason | None:
-    """None when the contact is allowed, else why not."""
-    if any(c.trigger_id == trigger_id for c in history):
-        return None
-    if any(c.type == trigger_type and _within(c, at_ms, cooldown_ms) for c in history):
-        return SuppressionReason.COOLDOWN
+) -> PressureVerdict:
     day = sum(_within(c, at_ms, DAY_MS) for c in history)
     week = sum(_within(c, at_ms, WEEK_MS) for c in history)
+    if any(c.trigger_id == trigger_id for c in history):
+        return PressureVerdict(None, day, week)
+    if any(c.type == trigger_type and _within(c, at_ms, cooldown_ms) for c in history):
+        return PressureVerdict(SuppressionReason.COOLDOWN, day, week)
     if day >= caps.per_day or week >= caps.per_week:
-        return SuppressionReason.CAPPED
-    return None
+        return PressureVerdict(SuppressionReason.CAPPED, day, week)
+    return PressureVerdict(None, day, week)
+
+
+def pressure_text(verdict: PressureVerdict, caps: ContactCaps, cooldown_ms: int) -> str:
+    """The verdict in words, for suppressions and the API's explanations."""
+    if verdict.reason is SuppressionReason.COOLDOWN:
+        return f"same offer type sent less than {duration_text(cooldown_ms)} ago"
+    day, week = verdict.day_count, verdict.week_count
+    counts = f"{day}/{caps.per_day} in 24 h, {week}/{caps.per_week} in 7 days"
+    if verdict.reason is SuppressionReason.CAPPED:
+        return f"contact cap reached: {counts}"
+    return f"within the contact caps: {counts}"
+
+
+def contact_documents(contacts: Iterable[Contact]) -> list[dict[str, Any]]:
+    """The context document's ``contacts``: recent triggers sent, newest first."""
+    return [
+        {
+            "trigger_id": contact.trigger_id,
+            "type": str(contact.type),
+            "channel": contact.channel,
+            "at": iso(contact.at_ms),
+        }
+        for contact in sorted(contacts, key=lambda c: (-c.at_ms, c.trigger_id))
+    ]
 
 
 def _within(contact: Contact, at_ms: int, span_ms: int) -> bool:

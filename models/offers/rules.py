@@ -35,16 +35,6 @@ class SuppressionReason(StrEnum):
     NO_LONGER_VALID = "no_longer_valid"  # e.g. the basket was emptied, the product added
 
 
-# Which trigger topic (a TopicNames attribute) carries each type.
-TOPIC_OF: dict[TriggerType, str] = {
-    TriggerType.ABANDONED_BASKET: "remarketing",
-    TriggerType.BROWSE_ABANDONMENT: "remarketing",
-    TriggerType.REACTIVATION: "remarketing",
-    TriggerType.WEB_TO_STORE: "web_to_store",
-    TriggerType.CROSS_SELL: "cross_sell",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class OfferTemplate:
     offer_id: str

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from models.offers import rule_values as values
+from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS, RulesError, parse_duration_ms
 from models.offers.rules import (
     ContactCaps,
@@ -53,14 +54,6 @@ _QUIET_KEYS = ("start", "end", "timezone", "channels")
 _TRENDS_KEYS = ("window",)
 _TRIGGER_KEYS = ("enabled", "priority", "delay", "cooldown", "channels", "offer")
 _OFFER_KEYS = ("offer_id", "incentive", "expires")
-# Thresholds each trigger type requires (and the only extra keys it accepts).
-_THRESHOLD_KEYS: dict[TriggerType, tuple[str, ...]] = {
-    TriggerType.ABANDONED_BASKET: (),
-    TriggerType.BROWSE_ABANDONMENT: ("min_views", "window"),
-    TriggerType.WEB_TO_STORE: ("min_views", "window"),
-    TriggerType.CROSS_SELL: (),
-    TriggerType.REACTIVATION: ("lapse",),
-}
 
 
 def parse_rules(document: Mapping[str, Any]) -> OfferRules:
@@ -175,10 +168,11 @@ def _parse_triggers(table: Mapping[str, Any], path: str) -> dict[TriggerType, Tr
 
 
 def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: str) -> TriggerRule:
-    thresholds = _THRESHOLD_KEYS[trigger_type]
+    # Thresholds: what the kind requires (and the only extra keys it accepts).
+    thresholds = KINDS[trigger_type].rule_keys
     keys = _TRIGGER_KEYS + thresholds
     for key in table:
-        if key not in keys and any(key in other for other in _THRESHOLD_KEYS.values()):
+        if key not in keys and any(key in other.rule_keys for other in KINDS.values()):
             field = values.join(path, key)
             raise RulesError(
                 f"{field}: {trigger_type.value} does not use {key} "

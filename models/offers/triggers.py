@@ -18,10 +18,9 @@ from models.context import (
 )
 from models.context.document import iso
 from models.context.state import CustomerContext
-from models.offers.candidates import Candidate
 from models.offers.channels import ChannelChoice
+from models.offers.decision import Candidate, PendingTrigger
 from models.offers.rules import SuppressionReason, TriggerRule
-from models.offers.timers import PendingTrigger
 
 
 def trigger_document(
@@ -89,5 +88,5 @@ def _about(decision: Candidate | PendingTrigger) -> dict[str, Any]:
         "trigger_id": decision.trigger_id,
         "type": decision.type.value,
         "userId": decision.person.user_id,
-        "anonymousId": decision.person.anonymous_id,
+        "anonymousId": decision.anonymous_id,
     }

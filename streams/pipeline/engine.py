@@ -18,27 +18,30 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from config import TopicNames
-from models.context import CustomerContext, preferred_store
-from models.events import Event, EventKind
+from models.context import CustomerContext
+from models.events import Event
 from models.identity import Identity
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import Candidate, Signals, duration_text, immediate_candidates
 from models.offers.channels import ChannelChoice, choose_channel
-from models.offers.person import Person
-from models.offers.rules import TOPIC_OF, ContactCaps, OfferRules, SuppressionReason, TriggerRule
-from models.offers.timers import PendingTrigger, pending_triggers
+from models.offers.decision import Candidate, PendingTrigger, SignalRequest, Signals
+from models.offers.decisions import (
+    immediate_candidates,
+    pending_triggers,
+    signals_needed,
+    topic_of,
+)
+from models.offers.pressure import PressureVerdict, pressure_text
+from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
 from streams.redis.batch import (
     ApplyResult,
     ContactRequest,
-    ContactVerdict,
     PersonPlan,
     PersonUpdate,
     TimerEntry,
@@ -110,7 +113,7 @@ class OfferEngine:
         updates = [person for person in people if person.events]
         signals = await self._read_signals(updates)
         for update in updates:
-            person = _person(update.owner, update.events)
+            person = update.owner
             for pending in pending_triggers(update.context, update.events, person, self.rules):
                 if update.source is not None:
                     topic, partition = update.source
@@ -134,7 +137,7 @@ class OfferEngine:
         self,
         plan: PersonPlan,
         context: CustomerContext,
-        person: Person,
+        person: Identity,
         candidates: Sequence[Candidate],
     ) -> None:
         """Arbitrate, choose the channel, and ask for a contact slot for the winner."""
@@ -185,7 +188,8 @@ class OfferEngine:
             candidate = decision.candidate
             if verdict.verdict in ("capped", "cooldown"):
                 reason = SuppressionReason(verdict.verdict)
-                detail = _pressure_text(verdict, self.rules.caps, decision.rule.cooldown_ms)
+                judged = PressureVerdict(reason, verdict.day_count, verdict.week_count)
+                detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
                 await self._suppress(
                     outbox, Suppression(candidate, reason, detail, candidate.decided_ms)
                 )
@@ -233,7 +237,7 @@ class OfferEngine:
             candidate.decided_ms,
             self.contexts.thresholds,
         )
-        topic = getattr(self._topics, TOPIC_OF[candidate.type])
+        topic = getattr(self._topics, topic_of(candidate.type))
         outbox.deliveries.append(
             await self._emit(topic, _key(candidate.person), orjson.dumps(document))
         )
@@ -261,40 +265,14 @@ class OfferEngine:
         ).inc()
 
     async def _read_signals(self, updates: list[PersonUpdate]) -> Signals:
-        stock_pairs: list[tuple[str, str]] = []
-        bought: set[str] = set()
-        order_time = 0
-        for update in updates:
-            store = preferred_store(update.context)
-            for event in update.events:
-                if event.kind is EventKind.PRODUCT_VIEWED and store:
-                    stock_pairs += [(store, p.product_id) for p in event.products]
-                if event.kind is EventKind.ORDER_COMPLETED:
-                    bought |= {p.category for p in event.products if p.category}
-                    order_time = max(order_time, event.event_time_ms)
-        if not stock_pairs and not bought:
+        """The live signals the kinds will read for this batch, in one round trip (or none)."""
+        request = SignalRequest.union(
+            signals_needed(update.context, update.events, self.rules) for update in updates
+        )
+        if not request.stock_pairs and not request.trend_categories:
             return Signals()
-        return await self._signals.read(stock_pairs, bought, order_time)
+        return await self._signals.read(request)
 
 
-def _person(owner: Identity, events: list[Event]) -> Person:
-    """Whom to address, from the events themselves: a replay then decides for the same
-    person (the context's linked ids may have grown since)."""
-    if not owner.is_anonymous:
-        latest = max(events, key=attrgetter("order_key"))
-        return Person(owner.value, latest.anonymous_id)
-    return Person(None, owner.value)
-
-
-def _key(person: Person) -> bytes | None:
-    key = person.user_id or person.anonymous_id
-    return key.encode() if key else None
-
-
-def _pressure_text(verdict: ContactVerdict, caps: ContactCaps, cooldown_ms: int) -> str:
-    if verdict.verdict == "cooldown":
-        return f"same offer type sent less than {duration_text(cooldown_ms)} ago"
-    return (
-        f"contact cap reached: {verdict.day_count}/{caps.per_day} in 24 h, "
-        f"{verdict.week_count}/{caps.per_week} in 7 days"
-    )
+def _key(person: Identity) -> bytes:
+    return person.value.encode()

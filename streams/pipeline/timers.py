@@ -17,7 +17,8 @@ from typing import Any
 
 from models.context import CustomerContext
 from models.identity import Identity
-from models.offers.timers import Expired, PendingTrigger, on_due
+from models.offers.decision import Expired, PendingTrigger
+from models.offers.decisions import on_due
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine, Outbox, Partition, Suppression
 from streams.redis.batch import PersonPlan
@@ -113,7 +114,7 @@ class TimerFiring:
             if moved_to is not None:
                 moved[key] = Identity.user(text(moved_to))
             else:
-                found[key] = (_identity(firing.pending), _context(doc))
+                found[key] = (firing.pending.person, _context(doc))
         if moved:
             await self._read_moved(moved, found)
         return found
@@ -141,14 +142,6 @@ class TimerFiring:
         await trip.send()
         for owner, reply in replies.items():
             plans[owner].verdicts = reply.value[1]
-
-
-def _identity(pending: PendingTrigger) -> Identity:
-    person = pending.person
-    if person.user_id is not None:
-        return Identity.user(person.user_id)
-    assert person.anonymous_id is not None
-    return Identity.anonymous(person.anonymous_id)
 
 
 def _context(doc: bytes | None) -> CustomerContext | None:

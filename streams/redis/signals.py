@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from models.events import Event, EventKind
-from models.offers.candidates import Signals
-from models.offers.rules import OfferRules, TriggerType
+from models.offers.decision import SignalRequest, Signals
+from models.offers.rules import OfferRules
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import pairs, stock_key, text, trends_key
 
@@ -78,30 +78,22 @@ class SignalReader:
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
         self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
 
-    async def read(
-        self, stock_pairs: Iterable[tuple[str, str]], bought_categories: set[str], at_ms: int
-    ) -> Signals:
-        """Stock for ``(store, product)`` pairs; trending products of the categories that
-        complement ``bought_categories`` (only when cross-sell is on). One round trip at most."""
-        wanted = {
-            complement
-            for category in bought_categories
-            for complement in self._rules.cross_sell.get(category, ())
-        }
-        want_trends = bool(wanted) and self._rules.rule(TriggerType.CROSS_SELL) is not None
+    async def read(self, request: SignalRequest) -> Signals:
+        """Stock for the requested ``(store, product)`` pairs; trending products of the
+        requested categories over the window ending at ``request.trends_at_ms``. One round
+        trip at most (none when the cache answers)."""
         trip = self._gateway.round_trip()
-        pairs = sorted(set(stock_pairs))
+        pairs = sorted(request.stock_pairs)
         stock = [trip.call("HGET", stock_key(store), product) for store, product in pairs]
-        fetch = self._queue_window(trip, at_ms) if want_trends else None
+        wanted = set(request.trend_categories)
+        fetch = self._queue_window(trip, request.trends_at_ms) if wanted else None
         await trip.send()
         levels = {
             pair: int(text(reply.value).split("|", 1)[0])
             for pair, reply in zip(pairs, stock, strict=True)
             if reply.value is not None
         }
-        trending: dict[str, tuple[str, ...]] = {}
-        if fetch is not None:
-            trending = rank_by_category(fetch(), wanted)
+        trending = rank_by_category(fetch(), wanted) if fetch is not None else {}
         return Signals(stock=levels, trending=trending)
 
     async def trend_counts(self, at_ms: int) -> dict[str, int]:

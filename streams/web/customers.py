@@ -10,13 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
-from models.context import CustomerContext, preferred_store, to_document
-from models.context.document import iso
+from models.context import CustomerContext, to_document
 from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
-from models.offers.candidates import Signals
-from models.offers.person import Person
-from models.offers.pressure import Contact
+from models.offers.decision import Signals
+from models.offers.decisions import signals_needed_now
+from models.offers.pressure import Contact, contact_documents
 from models.offers.triggers import trigger_document
 from streams.redis import privacy
 from streams.redis.contacts import read_contacts
@@ -32,10 +31,9 @@ async def context(request: web.Request) -> web.Response:
     store = deps.store
     document = to_document(found, deps.now_ms(), store.thresholds, store.limits)
     # The triggers the person actually got, from the contact history (the one home).
-    document["contacts"] = [
-        {"trigger_id": c.trigger_id, "type": str(c.type), "channel": c.channel, "at": iso(c.at_ms)}
-        for c in await read_contacts(store.gateway, owner, sent_only=True)
-    ]
+    document["contacts"] = contact_documents(
+        await read_contacts(store.gateway, owner, sent_only=True)
+    )
     return json_response(document)
 
 
@@ -46,7 +44,7 @@ async def next_best_offer(request: web.Request) -> web.Response:
     now = deps.now_ms()
     signals = await _signals(deps, found, now)
     contacts = await _contacts(deps, owner)
-    result = best_offer_now(found, _person(owner, found), deps.rules, signals, contacts, now)
+    result = best_offer_now(found, owner, deps.rules, signals, contacts, now)
     best = None
     if result.best is not None:
         candidate = result.best.candidate
@@ -91,11 +89,8 @@ async def _customer(deps: ApiDeps, request: web.Request) -> tuple[Identity, Cust
 
 
 async def _signals(deps: ApiDeps, found: CustomerContext, now: int) -> Signals:
-    """Stock of the viewed products at the customer's store; trends after their last order."""
-    store = preferred_store(found)
-    pairs = [(store, p.product_id) for p in found.recent_products] if store else []
-    last = max(found.recent_orders, key=lambda o: o.at_ms, default=None)
-    return await deps.signals.read(pairs, set(last.categories) if last else set(), now)
+    """What the kinds read to judge the customer now: stock at their store, trends."""
+    return await deps.signals.read(signals_needed_now(found, deps.rules, now))
 
 
 async def _contacts(deps: ApiDeps, owner: Identity) -> list[Contact]:
@@ -104,13 +99,6 @@ async def _contacts(deps: ApiDeps, owner: Identity) -> list[Contact]:
 
 def _not_found() -> ApiError:
     return ApiError(404, "customer_not_found", "no context is stored for this id")
-
-
-def _person(owner: Identity, found: CustomerContext) -> Person:
-    """Whom the offer would address; a customer's latest visitor id rides along."""
-    if owner.kind is IdentityKind.USER:
-        return Person(owner.value, found.anonymous_ids[-1] if found.anonymous_ids else None)
-    return Person(None, owner.value)
 
 
 def _assessed(item: Assessed) -> dict[str, Any]:

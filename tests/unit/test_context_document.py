@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import orjson
 
-from models.context import SCHEMA_VERSION, Contact, CustomerContext, merge, to_document
+from models.context import SCHEMA_VERSION, CustomerContext, merge, to_document
 from tests.unit.test_context_support import (
     added,
     at_ms,
@@ -44,6 +43,8 @@ PRODUCT_FIELDS = {
     "consent",
     "contacts",
 }
+# Recent contacts live in Redis: the web layer adds them (models.offers.pressure.contact_documents).
+FROM_REDIS = {"contacts"}
 EXTRA_FIELDS = {
     "consent_updated_at",
     "recent_searches",
@@ -75,7 +76,7 @@ def rich() -> CustomerContext:
 
 def test_document_has_exactly_the_product_fields_plus_documented_extras() -> None:
     document = to_document(rich(), at_ms(10))
-    assert set(document) == PRODUCT_FIELDS | EXTRA_FIELDS
+    assert set(document) == (PRODUCT_FIELDS - FROM_REDIS) | EXTRA_FIELDS
     assert set(document["basket"]) == {"items", "value", "updated_at", "channel"}
     assert set(document["recent_products"][0]) == {
         "product_id",
@@ -108,7 +109,7 @@ def test_document_values() -> None:
         {"product_id": "p1", "category": "shoes", "last_viewed_at": iso(at_ms(2)), "views": 2}
     ]
     assert document["consent"] == {"email": True, "sms": False, "push": False, "ads": False}
-    assert document["contacts"] == []
+    assert "contacts" not in document
     assert document["recent_searches"] == [{"query": "boots", "searched_at": iso(at_ms(3))}]
     assert document["recent_orders"][0]["total"] == 0.1
 
@@ -136,7 +137,6 @@ def test_document_times_are_utc_with_z() -> None:
 
 def test_json_round_trip_of_a_rich_context() -> None:
     context = merge(rich(), fold_all([viewed("a", 0, "p7", anonymous_id="a-2")]), "a-2")
-    context = replace(context, contacts=(Contact("t1", "cross_sell", "email", 5),))
     raw = context.to_json()
     assert raw == orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
     restored = CustomerContext.from_json(raw)
@@ -173,7 +173,6 @@ def test_storage_keys() -> None:
         "recent_purchases",
         "purchases_by_store",
         "consent",
-        "contacts",
     }
     assert stored["events_total"] == 9
     assert stored["basket"] == {"items": [], "updated_ms": at_ms(8)}
@@ -205,3 +204,14 @@ def test_a_schema_1_context_still_loads() -> None:
         events_by_type={"page": 2},
         events_by_channel={"web": 2},
     )
+
+
+def test_a_context_stored_with_contacts_still_loads_without_them() -> None:
+    stored = orjson.loads(rich().to_json())
+    stored["contacts"] = [
+        {"trigger_id": "t1", "trigger_type": "cross_sell", "channel": "email", "at_ms": 5}
+    ]
+    loaded = CustomerContext.from_json(orjson.dumps(stored))
+    assert loaded == rich()
+    assert loaded.to_json() == rich().to_json()
+    assert "contacts" not in orjson.loads(loaded.to_json())

@@ -28,7 +28,6 @@ SMALL = ContextLimits(
     anonymous_ids=2,
     basket_items=2,
     stores=2,
-    contacts=2,
 )
 
 
@@ -144,7 +143,6 @@ def assert_within(context: CustomerContext, limits: ContextLimits) -> None:
     assert len(context.merged_anonymous_ids) <= limits.anonymous_ids
     assert len(context.basket.items) <= limits.basket_items
     assert len(context.purchases_by_store) <= limits.stores
-    assert len(context.contacts) <= limits.contacts
     assert len(context.consent) <= 4
     assert len(context.events_by_channel) <= 3
     assert all(count > 0 for count in context.events_by_type.values())

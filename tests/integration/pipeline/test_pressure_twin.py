@@ -1,4 +1,4 @@
-"""The Lua reservation and the pure pressure rule decide alike on the same cases.
+"""The Lua reservation and the pure pressure rule judge alike (verdict and counts).
 
 ``models.offers.pressure`` is the rule; ``commit_person`` applies it atomically
 in Redis with the numbers the rule exports. Here both run on the same sequences
@@ -44,27 +44,33 @@ decisions = st.lists(
 )
 
 
+Judged = tuple[SuppressionReason | None, int | None, int | None]
+
+
 def _pure(
     cases: list[tuple[int, TriggerType, int]], caps: ContactCaps, cooldown_ms: int
-) -> list[SuppressionReason | None]:
+) -> list[Judged]:
     history: list[Contact] = []
-    verdicts = []
+    verdicts: list[Judged] = []
     for cause, kind, offset in cases:
         trigger_id = f"{kind.value}-{cause}"
+        again = any(c.trigger_id == trigger_id for c in history)
         verdict = pressure_verdict(history, trigger_id, kind, T0 + offset, caps, cooldown_ms)
-        if verdict is None and all(c.trigger_id != trigger_id for c in history):
+        if verdict.reason is None and not again:
             history.append(Contact(trigger_id, kind, T0 + offset))
-        verdicts.append(verdict)
+        # The script does not count for a decision it already took (a re-emission).
+        counts = (None, None) if again else (verdict.day_count, verdict.week_count)
+        verdicts.append((verdict.reason, *counts))
     return verdicts
 
 
 async def _lua(
     redis_url: str, cases: list[tuple[int, TriggerType, int]], caps: ContactCaps, cooldown_ms: int
-) -> list[SuppressionReason | None]:
+) -> list[Judged]:
     redis = Redis.from_url(redis_url)
     gateway = RedisGateway(redis)
     person = Identity.user(f"twin-{uuid.uuid4().hex}")
-    verdicts = []
+    verdicts: list[Judged] = []
     try:
         for cause, kind, offset in cases:
             request = ContactRequest(
@@ -74,7 +80,12 @@ async def _lua(
             plan = commit_args(caps=caps, contacts=[request], timers=(), check=False)
             reply = queue_commit(trip, person, plan, ())
             await trip.send()
-            verdicts.append(LUA_TO_RULE[reply.value[1][0].verdict])
+            verdict = reply.value[1][0]
+            if verdict.verdict == "existing":
+                verdicts.append((None, None, None))
+            else:
+                reason = LUA_TO_RULE[verdict.verdict]
+                verdicts.append((reason, verdict.day_count, verdict.week_count))
     finally:
         await redis.aclose()
     return verdicts

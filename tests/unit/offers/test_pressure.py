@@ -5,11 +5,18 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.context import Contact as StoredContact
-from models.context import CustomerContext
-from models.offers.pressure import Contact, history, pressure_verdict
+from models.offers.pressure import (
+    DAY_MS,
+    HISTORY_MS,
+    WEEK_MS,
+    Contact,
+    PressureVerdict,
+    contact_documents,
+    pressure_text,
+    pressure_verdict,
+)
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
-from tests.unit.offers_support import HOUR
+from tests.unit.offers.support import HOUR
 from tests.unit.test_context_support import DAY
 
 CAPPED, COOLDOWN = SuppressionReason.CAPPED, SuppressionReason.COOLDOWN
@@ -30,7 +37,7 @@ def verdict(
     cooldown_ms: int = 0,
     trigger_id: str = "new",
 ) -> SuppressionReason | None:
-    return pressure_verdict(past, trigger_id, kind, at_ms, caps, cooldown_ms)
+    return pressure_verdict(past, trigger_id, kind, at_ms, caps, cooldown_ms).reason
 
 
 def test_a_first_contact_is_allowed() -> None:
@@ -94,18 +101,70 @@ def test_zero_caps_allow_nothing_new() -> None:
     assert verdict([], T, caps=ContactCaps(per_day=0, per_week=3)) is CAPPED
 
 
-def test_history_reads_the_contacts_of_a_context() -> None:
-    context = CustomerContext(
-        contacts=(
-            StoredContact("t1", "cross_sell", "email", T - HOUR),
-            StoredContact("t2", "from_the_future", "sms", T - 2 * HOUR),
-        )
-    )
-    past = history(context)
-    assert past == (Contact("t1", CROSS, T - HOUR), Contact("t2", "from_the_future", T - 2 * HOUR))
-    # An unknown type still counts against caps.
+def test_a_contact_of_an_unknown_type_still_counts_against_the_caps() -> None:
+    past = (Contact("t1", CROSS, T - HOUR), Contact("t2", "from_the_future", T - 2 * HOUR))
     caps = ContactCaps(per_day=2, per_week=3)
-    assert pressure_verdict(past, "t3", REACT, T, caps, 0) is CAPPED
+    assert pressure_verdict(past, "t3", REACT, T, caps, 0).reason is CAPPED
+
+
+def test_a_verdict_counts_the_contacts_within_a_day_and_a_week_either_way() -> None:
+    past = [
+        Contact("a", CROSS, T - HOUR),
+        Contact("b", BASKET, T + 2 * HOUR),  # decided late, behind a recorded contact
+        Contact("c", BASKET, T - 3 * DAY),
+        Contact("d", BASKET, T - 8 * DAY),
+    ]
+    roomy = ContactCaps(per_day=5, per_week=5)
+    assert pressure_verdict(past, "new", REACT, T, roomy, 0) == PressureVerdict(None, 2, 3)
+    assert pressure_verdict(past, "new", REACT, T, CAPS, 0) == PressureVerdict(CAPPED, 2, 3)
+    assert pressure_verdict(past, "new", CROSS, T, CAPS, DAY) == PressureVerdict(COOLDOWN, 2, 3)
+    assert pressure_verdict(past, "a", CROSS, T, CAPS, DAY) == PressureVerdict(None, 2, 3)
+
+
+def test_the_verdict_in_words() -> None:
+    caps = ContactCaps(per_day=1, per_week=3)
+    capped = PressureVerdict(CAPPED, 1, 1)
+    assert pressure_text(capped, caps, DAY) == "contact cap reached: 1/1 in 24 h, 1/3 in 7 days"
+    cooldown = PressureVerdict(COOLDOWN, 0, 2)
+    assert pressure_text(cooldown, caps, DAY) == "same offer type sent less than 24 h ago"
+    assert pressure_text(cooldown, caps, 30 * DAY) == ("same offer type sent less than 30 days ago")
+    allowed = PressureVerdict(None, 0, 2)
+    assert (
+        pressure_text(allowed, caps, DAY) == "within the contact caps: 0/1 in 24 h, 2/3 in 7 days"
+    )
+
+
+def test_the_constants_the_reservation_script_mirrors() -> None:
+    assert (DAY_MS, WEEK_MS, HISTORY_MS) == (86_400_000, 604_800_000, 8 * 86_400_000)
+
+
+def test_contacts_render_newest_first_for_the_context_document() -> None:
+    contacts = [
+        Contact("t1", CROSS, T - DAY, "email"),
+        Contact("t2", "from_the_future", T, "sms"),
+        Contact("t3", BASKET, T - DAY),
+    ]
+    assert contact_documents(contacts) == [
+        {
+            "trigger_id": "t2",
+            "type": "from_the_future",
+            "channel": "sms",
+            "at": "2024-06-01T12:00:00Z",
+        },
+        {
+            "trigger_id": "t1",
+            "type": "cross_sell",
+            "channel": "email",
+            "at": "2024-05-31T12:00:00Z",
+        },
+        {
+            "trigger_id": "t3",
+            "type": "abandoned_basket",
+            "channel": None,
+            "at": "2024-05-31T12:00:00Z",
+        },
+    ]
+    assert contact_documents([]) == []
 
 
 def _worst_window(times: list[int], span: int) -> int:
@@ -127,7 +186,7 @@ def test_allowed_contacts_never_exceed_the_caps_in_any_window(
     caps = ContactCaps(per_day=per_day, per_week=per_day + extra)
     sent: list[Contact] = []
     for index, (at, kind) in enumerate(attempts):
-        if pressure_verdict(sent, f"t{index}", kind, at, caps, cooldown_days * DAY) is None:
+        if pressure_verdict(sent, f"t{index}", kind, at, caps, cooldown_days * DAY).reason is None:
             sent.append(Contact(f"t{index}", kind, at))
     times = [c.at_ms for c in sent]
     assert _worst_window(times, DAY) <= caps.per_day

@@ -10,7 +10,7 @@ import pytest
 from models.context import CustomerContext
 from models.offers.channels import choose_channel, quiet_end_ms
 from models.offers.rules import QuietHours, TriggerRule, TriggerType
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     ADS,
     EMAIL,
     PUSH,

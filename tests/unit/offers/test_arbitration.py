@@ -7,15 +7,15 @@ from dataclasses import replace
 
 import pytest
 
+from models.identity import Identity
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import Candidate
-from models.offers.person import Person
+from models.offers.decision import Candidate
 from models.offers.rules import TriggerType
-from tests.unit.offers_support import USER
+from tests.unit.offers.support import USER
 
 
 def candidate(
-    kind: TriggerType, priority: float, value: float, cause: str = "c", person: Person = USER
+    kind: TriggerType, priority: float, value: float, cause: str = "c", person: Identity = USER
 ) -> Candidate:
     return Candidate(
         type=kind,
@@ -91,6 +91,6 @@ def test_the_same_decision_twice_competes_once() -> None:
 
 def test_arbitration_is_per_person() -> None:
     mine = candidate(TriggerType.CROSS_SELL, 40, 10.0)
-    theirs = candidate(TriggerType.CROSS_SELL, 40, 10.0, person=Person("u-2", None))
+    theirs = candidate(TriggerType.CROSS_SELL, 40, 10.0, person=Identity.user("u-2"))
     with pytest.raises(ValueError):
         arbitrate([mine, theirs])

@@ -79,7 +79,7 @@ def error_for(mutate: Callable[[dict[str, Any]], None]) -> RulesError:
 
 
 def test_default_path_is_the_repository_config_file() -> None:
-    expected = Path(__file__).resolve().parents[2] / "config" / "offers.toml"
+    expected = Path(__file__).resolve().parents[3] / "config" / "offers.toml"
     assert expected == DEFAULT_RULES_PATH
     assert DEFAULT_RULES_PATH.is_file()
 
@@ -759,7 +759,7 @@ def test_any_unknown_key_is_named(table: str, key: str) -> None:
 
 
 def test_readme_documents_every_field() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Offer rules\n", 1)[1].split("\n## ", 1)[0]
     assert "OFFER_RULES_PATH" in section
     for path in REQUIRED_PATHS:

@@ -6,12 +6,12 @@ import orjson
 import pytest
 
 from models.offers.arbitration import arbitrate
-from models.offers.candidates import Candidate, Signals, immediate_candidates
 from models.offers.channels import ChannelChoice
+from models.offers.decision import Candidate, Signals
+from models.offers.decisions import immediate_candidates, on_due, pending_triggers
 from models.offers.rules import ContactChannel, SuppressionReason, TriggerType
-from models.offers.timers import on_due, pending_triggers
 from models.offers.triggers import suppression_document, trigger_document
-from tests.unit.offers_support import (
+from tests.unit.offers.support import (
     AS_USER,
     AS_VISITOR,
     RULES,
@@ -149,3 +149,15 @@ def test_the_context_snapshot_uses_the_configured_lifecycle_thresholds() -> None
     )
     assert default["context"]["lifecycle_stage"] != "loyal"
     assert strict["context"]["lifecycle_stage"] == "loyal"
+
+
+def test_a_customers_trigger_names_the_visitor_id_of_their_latest_event() -> None:
+    who = {"user_id": "u-1", "anonymous_id": "anon-7"}
+    events = [*store_customer(), viewed("v1", 0, "p1", **who), viewed("v2", 5, "p1", **who)]
+    [candidate] = immediate_candidates(fold_all(events), events[-2:], USER, RULES, SIGNALS)
+    assert candidate.visitor_id == "anon-7"
+    assert candidate.trigger_id == web_to_store().trigger_id
+    document = trigger_document(candidate, ChannelChoice(ContactChannel.PUSH), CONTEXT, RULE, NOW)
+    assert (document["userId"], document["anonymousId"]) == ("u-1", "anon-7")
+    suppressed = suppression_document(candidate, SuppressionReason.CAPPED, "capped", NOW)
+    assert (suppressed["userId"], suppressed["anonymousId"]) == ("u-1", "anon-7")
