@@ -90,7 +90,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         await (await send(settings.topics.deadletter, key, value))
 
     signals = SignalReader(gateway, rules)
-    engine = OfferEngine(rules, store, signals, send, metrics, settings.topics)
+    engine = OfferEngine(
+        rules,
+        store,
+        signals,
+        send,
+        metrics,
+        settings.topics,
+        history_max=settings.decision_history_max,
+    )
 
     pipeline = IngestPipeline(
         EventParser(

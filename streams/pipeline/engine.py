@@ -48,6 +48,7 @@ from streams.redis.batch import (
 )
 from streams.redis.contacts import queue_mark_emitted
 from streams.redis.contexts import RedisContextStore
+from streams.redis.decisions import decision_entry, queue_record
 from streams.redis.gateway import RoundTrip
 from streams.redis.signals import SignalReader, queue_observe
 from streams.redis.timers import queue_advance_clocks
@@ -86,6 +87,7 @@ class Outbox:
 
     deliveries: list[Awaitable[Any]] = field(default_factory=list)
     sent: list[tuple[Identity, str]] = field(default_factory=list)
+    history: list[tuple[Identity, bytes]] = field(default_factory=list)
 
 
 class OfferEngine:
@@ -99,7 +101,9 @@ class OfferEngine:
         topics: TopicNames,
         *,
         wall_clock: Callable[[], int] = wall_ms,
+        history_max: int = 50,
     ) -> None:
+        self._history_max = history_max
         self.rules = rules
         self.contexts = contexts
         self._signals = signals
@@ -182,7 +186,7 @@ class OfferEngine:
         verdicts = iter(plan.verdicts)
         for decision in plan.decisions:
             if isinstance(decision, Suppression):
-                await self._suppress(outbox, decision)
+                await self._suppress(outbox, owner, decision)
                 continue
             verdict = next(verdicts)
             candidate = decision.candidate
@@ -191,7 +195,7 @@ class OfferEngine:
                 judged = PressureVerdict(reason, verdict.day_count, verdict.week_count)
                 detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
                 await self._suppress(
-                    outbox, Suppression(candidate, reason, detail, candidate.decided_ms)
+                    outbox, owner, Suppression(candidate, reason, detail, candidate.decided_ms)
                 )
                 continue
             if verdict.verdict == "existing" and verdict.state == "emitted":
@@ -209,7 +213,7 @@ class OfferEngine:
             await self.emit_plan(owner, person.plan, outbox)
         await self.confirm(outbox)
         trip = self.contexts.gateway.round_trip()
-        self.queue_mark_sent(trip, outbox)
+        self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed)
         queue_advance_clocks(trip, clock_marks, self.wall_clock())
@@ -222,10 +226,11 @@ class OfferEngine:
         if outbox.deliveries:
             await asyncio.gather(*outbox.deliveries)
 
-    @staticmethod
-    def queue_mark_sent(trip: RoundTrip, outbox: Outbox) -> None:
+    def queue_outcomes(self, trip: RoundTrip, outbox: Outbox) -> None:
+        """Once Kafka has the records: mark the triggers sent, record every decision."""
         # A crash before this leaves the reservation unmarked: redelivery re-sends the id.
         queue_mark_emitted(trip, outbox.sent)
+        queue_record(trip, outbox.history, self._history_max)
 
     async def _send(self, outbox: Outbox, owner: Identity, decision: Contact) -> None:
         candidate, choice = decision.candidate, decision.choice
@@ -242,13 +247,14 @@ class OfferEngine:
             await self._emit(topic, _key(candidate.person), orjson.dumps(document))
         )
         outbox.sent.append((owner, candidate.trigger_id))
+        outbox.history.append((owner, decision_entry(document, "sent")))
         assert choice.channel is not None
         self._metrics.triggers_emitted.labels(candidate.type.value, choice.channel.value).inc()
         lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
         if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
             self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
 
-    async def _suppress(self, outbox: Outbox, suppression: Suppression) -> None:
+    async def _suppress(self, outbox: Outbox, owner: Identity, suppression: Suppression) -> None:
         decision = suppression.decision
         document = suppression_document(
             decision,
@@ -260,6 +266,7 @@ class OfferEngine:
         outbox.deliveries.append(
             await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
         )
+        outbox.history.append((owner, decision_entry(document, "suppressed")))
         self._metrics.triggers_suppressed.labels(
             decision.type.value, suppression.reason.value
         ).inc()

@@ -78,7 +78,7 @@ class TimerFiring:
             await self._engine.emit_plan(owner, plan, outbox)
         await self._engine.confirm(outbox)
         trip = self._gateway.round_trip()
-        self._engine.queue_mark_sent(trip, outbox)
+        self._engine.queue_outcomes(trip, outbox)
         for firing in firings:
             queue_release(trip, firing.timer, firing.payload)
         await trip.send()

@@ -15,6 +15,7 @@ from models.context import CustomerContext, to_document
 from models.identity import Identity
 from streams.redis.contacts import read_contacts
 from streams.redis.contexts import RedisContextStore
+from streams.redis.decisions import read_history
 from streams.redis.keys import PersonKeys, pairs, text
 
 
@@ -55,6 +56,7 @@ async def export(
             }
             for c in contacts
         ],
+        "decision_history": await read_history(store.gateway, owner),
         "pending_triggers": [orjson.loads(raw) for _type, raw in pairs(pending.value)],
         "processed_message_ids": [
             {"messageId": text(message_id), "event_time_ms": int(float(score))}

@@ -56,6 +56,7 @@ class InProcessPipeline:
     redis_url: str
     rules: OfferRules
     wall_ms: int
+    history_max: int = 50
     namespace: str = field(default_factory=lambda: f"p{uuid.uuid4().hex[:8]}")
     emitted: list[Emitted] = field(default_factory=list)
     deadletters: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +83,7 @@ class InProcessPipeline:
             self.metrics,
             self.topics,
             wall_clock=lambda: self.wall_ms,
+            history_max=self.history_max,
         )
         self.timers = TimerFiring(self.engine, self.metrics)
         self.ingest = IngestPipeline(

@@ -13,10 +13,20 @@ from typing import Any
 
 import orjson
 import pytest
+import redis
 
+from models.identity import Identity
 from streams.local.services import start_redis
+from streams.redis.keys import PersonKeys
 from tests.integration.harness import Services, WorkerProcess, wait_until
-from tests.integration.offer_scenarios import JACKET, SHOES, Customer, rules_for_tests, wait_for
+from tests.integration.offer_scenarios import (
+    JACKET,
+    SHOES,
+    Customer,
+    days_ago,
+    rules_for_tests,
+    wait_for,
+)
 from tests.integration.shopper_context import assert_identified_shopper_context
 
 pytestmark = pytest.mark.integration
@@ -250,3 +260,38 @@ def test_the_context_lists_the_contacts_actually_sent(worker: WorkerProcess) -> 
             "at": trigger["created_at"],
         }
     ]
+
+
+def test_the_decision_history_explains_what_was_sent_and_what_was_not(
+    worker: WorkerProcess, services: Services
+) -> None:
+    customer = Customer(worker)
+    customer.till_order("store-001", [SHOES], at=days_ago(2))  # no consent yet
+    customer.flush(settle=True)
+    wait_for(worker, "suppressed", customer.user)
+    customer.consent(email=True, at=days_ago(1))
+    customer.flush(settle=True)
+    customer.till_order("store-002", [SHOES])
+    customer.flush()
+    (trigger,) = wait_for(worker, "cross_sell", customer.user)
+
+    def history() -> list[dict[str, Any]]:
+        entries = call(worker, f"/customers/{customer.user}/export")[1]["decision_history"]
+        return entries if len(entries) >= 2 else []
+
+    newest, oldest = wait_until(history, what="both decisions in the history")
+    assert (newest["outcome"], newest["trigger_id"], newest["channel"]) == (
+        "sent",
+        trigger["trigger_id"],
+        "email",
+    )
+    assert (oldest["outcome"], oldest["type"], oldest["reason"]["code"]) == (
+        "suppressed",
+        "cross_sell",
+        "no_consent",
+    )
+
+    assert call(worker, f"/customers/{customer.user}", method="DELETE")[0] == 200
+    client = redis.Redis.from_url(services.redis_url)
+    key = PersonKeys.of(Identity.user(customer.user)).decisions
+    assert client.exists(key) == 0

@@ -10,6 +10,7 @@ import pytest
 
 from models.identity import Identity
 from streams.redis.contacts import read_contacts
+from streams.redis.decisions import read_history
 from streams.redis.keys import PersonKeys
 from tests.integration.in_process import InProcessPipeline, event, run_in_process
 
@@ -149,3 +150,45 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
     run_in_process(redis_url, scenario, wall_ms=WALL_MS)
     (context,) = contexts
     assert context.orders_count == 0 and context.events_total == 1
+
+
+def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> None:
+    user = _user()
+    histories: list[list[dict[str, Any]]] = []
+    first = [_till_order(user, T0)]  # no consent yet: suppressed
+    second = [
+        event("Consent Updated", T0 + timedelta(days=2), user=user, email=True),
+        _till_order(user, T0 + timedelta(days=2, minutes=1)),
+    ]
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process(first)
+        await pipeline.process(second)
+        await pipeline.process(second)  # redelivered: decided again, recorded once
+        histories.append(await read_history(pipeline.gateway, Identity.user(user)))
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    (history,) = histories
+    (sent,) = pipeline.of_type(pipeline.topics.cross_sell)
+    assert [(h["outcome"], h["type"], h["reason"]["code"]) for h in history] == [
+        ("sent", "cross_sell", "complements_purchase"),
+        ("suppressed", "cross_sell", "no_consent"),
+    ]
+    assert history[0]["trigger_id"] == sent["trigger_id"]
+    assert history[0]["channel"] == "email" and history[0]["at"] == sent["created_at"]
+    assert history[1]["reason"]["text"] == "no consent for email, push, ads"
+
+
+def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
+    user = _user()
+    histories: list[list[dict[str, Any]]] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        for day in range(4):  # no consent: each order is a suppressed cross-sell
+            await pipeline.process([_till_order(user, T0 + timedelta(days=day))])
+        histories.append(await read_history(pipeline.gateway, Identity.user(user)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS, history_max=3)
+    (history,) = histories
+    assert len(history) == 3
+    assert [h["at"][:10] for h in history] == ["2026-12-03", "2026-12-02", "2026-12-01"]
