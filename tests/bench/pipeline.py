@@ -32,6 +32,36 @@ from tests.bench.memory import memory_per_customer, rss_mib
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
 
+class DrainCosts:
+    """What draining the backlog cost: worker CPU, Redis commands, time in batches."""
+
+    def __init__(self, worker: WorkerProcess, redis_url: str) -> None:
+        self._worker = worker
+        self._redis = redis.Redis.from_url(redis_url)
+        self._cpu = self._worker_cpu_s()
+        self._commands = self._redis_commands()
+
+    def _worker_cpu_s(self) -> float:
+        assert self._worker.process is not None
+        fields = Path(f"/proc/{self._worker.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        utime, stime = fields.split()[11:13]
+        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+    def _redis_commands(self) -> int:
+        return int(self._redis.info("stats")["total_commands_processed"])
+
+    def report(self, events: float) -> str:
+        cpu = self._worker_cpu_s() - self._cpu
+        commands = self._redis_commands() - self._commands
+        batches = self._worker.metric_sum("omni_batch_processing_seconds_count")
+        in_batches = self._worker.metric_sum("omni_batch_processing_seconds_sum")
+        return (
+            f"costs     worker CPU {cpu:.1f} s ({cpu / events * 1e6:.0f} us/event); "
+            f"Redis {commands:,} commands ({commands / events:.2f}/event); "
+            f"{batches:,.0f} batches, {in_batches / max(batches, 1) * 1000:.1f} ms each on average"
+        )
+
+
 def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: int) -> None:
     worker = WorkerProcess(services, log_dir, partitions=4, extra_env={"API_TOKEN": API_TOKEN})
     worker.create_topics()
@@ -57,6 +87,7 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
         # The backlog is in Kafka before the worker starts: time how fast one worker drains it,
         # from its first consumed record (group join and start-up are not throughput).
         worker.start()
+        costs = DrainCosts(worker, services.redis_url)
         wait_until(
             lambda: worker.metric_sum("omni_records_consumed_total") > 0,
             timeout_s=60,
@@ -78,6 +109,7 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
             f"letters) drained by 1 worker in {elapsed:.1f}s: {len(backlog) / elapsed:,.0f} "
             f"records/s, {events / elapsed:,.0f} events/s"
         )
+        print(costs.report(events))
 
         client = redis.Redis.from_url(services.redis_url)
         latencies = []
