@@ -98,6 +98,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         metrics,
         settings.topics,
         history_max=settings.decision_history_max,
+        clock_max_ahead_ms=int(settings.clock_max_ahead_s * 1000),
     )
 
     pipeline = IngestPipeline(

@@ -102,8 +102,10 @@ class OfferEngine:
         *,
         wall_clock: Callable[[], int] = wall_ms,
         history_max: int = 50,
+        clock_max_ahead_ms: int = 60_000,
     ) -> None:
         self._history_max = history_max
+        self._clock_max_ahead_ms = clock_max_ahead_ms
         self.rules = rules
         self.contexts = contexts
         self._signals = signals
@@ -216,7 +218,11 @@ class OfferEngine:
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed)
-        queue_advance_clocks(trip, clock_marks, self.wall_clock())
+        now = self.wall_clock()
+        # A future-dated event must not drag its partition's clock (and everyone's timers
+        # on it) ahead of the wall clock; backfills of the past still move it in event time.
+        limit = now + self._clock_max_ahead_ms
+        queue_advance_clocks(trip, {tp: min(ms, limit) for tp, ms in clock_marks.items()}, now)
         await trip.send()
         self._signals.note_observed(trends)
 

@@ -192,3 +192,27 @@ def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
     (history,) = histories
     assert len(history) == 3
     assert [h["at"][:10] for h in history] == ["2026-12-03", "2026-12-02", "2026-12-01"]
+
+
+def test_a_future_dated_event_does_not_fire_other_peoples_timers_early(redis_url: str) -> None:
+    shopper, stranger = _user(), _user()
+    fired: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        now = datetime.fromtimestamp(pipeline.wall_ms / 1000, UTC)
+        await pipeline.process(
+            [
+                event("Consent Updated", now - timedelta(minutes=2), user=shopper, email=True),
+                event("Product Added", now - timedelta(minutes=1), user=shopper, **SHOES),
+            ]
+        )
+        # Valid (under MAX_FUTURE_S), on the same partition, 23 h ahead.
+        await pipeline.process([event("Cart Viewed", now + timedelta(hours=23), user=stranger)])
+        fired.append(await pipeline.fire_due())
+        pipeline.wall_ms += 31 * 60_000  # the basket's own 30 minutes pass
+        fired.append(await pipeline.fire_due())
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert fired == [0, 1]
+    (trigger,) = pipeline.of_type(pipeline.topics.remarketing)
+    assert trigger["userId"] == shopper
