@@ -72,7 +72,7 @@ class Suppression:
 
 
 @dataclass(frozen=True)
-class Contact:
+class PlannedContact:
     """A winner that asked for a contact slot; its verdict decides trigger or suppression."""
 
     candidate: Candidate
@@ -181,7 +181,7 @@ class OfferEngine:
                 rule.cooldown_ms,
             )
         )
-        plan.decisions.append(Contact(winner, choice, context, rule))
+        plan.decisions.append(PlannedContact(winner, choice, context, rule))
 
     async def emit_plan(self, owner: Identity, plan: PersonPlan, outbox: Outbox) -> None:
         """Turn a committed plan into records: triggers for granted slots, suppressions else."""
@@ -238,7 +238,7 @@ class OfferEngine:
         queue_mark_emitted(trip, outbox.sent)
         queue_record(trip, outbox.history, self._history_max)
 
-    async def _send(self, outbox: Outbox, owner: Identity, decision: Contact) -> None:
+    async def _send(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
         candidate, choice = decision.candidate, decision.choice
         document = trigger_document(
             candidate,

@@ -15,7 +15,7 @@ from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.decision import Signals
 from models.offers.decisions import signals_needed_now
-from models.offers.pressure import Contact, contact_documents
+from models.offers.pressure import contact_documents
 from models.offers.triggers import trigger_document
 from streams.redis import privacy
 from streams.redis.contacts import read_contacts
@@ -43,7 +43,7 @@ async def next_best_offer(request: web.Request) -> web.Response:
     owner, found = await _customer(deps, request)
     now = deps.now_ms()
     signals = await _signals(deps, found, now)
-    contacts = await _contacts(deps, owner)
+    contacts = await read_contacts(deps.store.gateway, owner)
     result = best_offer_now(found, owner, deps.rules, signals, contacts, now)
     best = None
     if result.best is not None:
@@ -91,10 +91,6 @@ async def _customer(deps: ApiDeps, request: web.Request) -> tuple[Identity, Cust
 async def _signals(deps: ApiDeps, found: CustomerContext, now: int) -> Signals:
     """What the kinds read to judge the customer now: stock at their store, trends."""
     return await deps.signals.read(signals_needed_now(found, deps.rules, now))
-
-
-async def _contacts(deps: ApiDeps, owner: Identity) -> list[Contact]:
-    return await read_contacts(deps.store.gateway, owner)
 
 
 def _not_found() -> ApiError:
