@@ -77,6 +77,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         ),
         caps=rules.caps,
         erase=lambda identity: erase(store, identity),
+        decisions_max=settings.decision_history_max,
     )
     output_topics = {
         name: app.topic(name, key_serializer="raw", value_serializer="raw")

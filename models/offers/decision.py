@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -106,6 +106,18 @@ class PendingTrigger:
     @property
     def anonymous_id(self) -> str | None:
         return anonymous_id(self.person, self.visitor_id)
+
+    def for_owner(self, owner: Identity) -> PendingTrigger:
+        """This trigger, decided for whoever its visitor is now: a basket left by an
+        anonymous visitor identified since is the customer's basket.
+
+        The id then hashes the customer, so it is the same whichever worker, crash
+        or replay decides it: an identified visitor never goes back.
+        """
+        if owner == self.person:
+            return self
+        visitor = self.person.value if self.person.is_anonymous else self.visitor_id
+        return replace(self, person=owner, visitor_id=visitor)
 
     def candidate(
         self,

@@ -63,6 +63,8 @@ class TimerFiring:
             owner, context = contexts.get(pending.person.key, (None, None))
             if owner is None or context is None:
                 continue  # the person was erased or expired: nothing to say to them
+            # A visitor identified since the timer was armed is the customer now.
+            pending = pending.for_owner(owner)
             # Decided at the deadline, in event time, so a replay decides the same.
             outcome = on_due(pending, context, self._engine.rules, pending.due_ms)
             if isinstance(outcome, Expired):
@@ -70,7 +72,7 @@ class TimerFiring:
                     Suppression(outcome.pending, outcome.reason, outcome.detail, pending.due_ms)
                 )
                 continue
-            self._engine.plan_decision(plans[owner], context, pending.person, [outcome])
+            self._engine.plan_decision(plans[owner], context, owner, [outcome])
 
         await self._reserve(plans)
         outbox = Outbox()

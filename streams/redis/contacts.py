@@ -81,7 +81,15 @@ def queue_commit(
         trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
     return trip.script(
         "commit_person",
-        [keys.context, keys.seen, keys.links, keys.contacts, keys.decided, keys.pending],
+        [
+            keys.context,
+            keys.seen,
+            keys.links,
+            keys.contacts,
+            keys.decided,
+            keys.pending,
+            keys.decisions,
+        ],
         [plan_json, doc],
         decode=decode_commit,
     )

@@ -39,6 +39,7 @@ from models.identity import Identity, IdentityKind
 from models.offers.rules import ContactCaps
 from streams.redis.batch import ApplyResult, PersonUpdate, Planner
 from streams.redis.contacts import commit_args, queue_commit
+from streams.redis.decisions import HISTORY_TTL_S
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, text
 from streams.redis.loading import Absorbed, LoadedPerson, load_people
@@ -59,6 +60,7 @@ class RedisContextStore:
         thresholds: LifecycleThresholds | None = None,
         caps: ContactCaps | None = None,
         erase: Callable[[Identity], Any] | None = None,
+        decisions_max: int = 50,
     ) -> None:
         self.gateway = gateway
         self._dedupe_ttl_s = dedupe_ttl_s
@@ -68,6 +70,7 @@ class RedisContextStore:
         self.thresholds = thresholds or LifecycleThresholds()
         self.caps = caps or ContactCaps()
         self._erase = erase
+        self._decisions_max = decisions_max
 
     async def ping(self) -> bool:
         return await self.gateway.ping()
@@ -214,13 +217,32 @@ class RedisContextStore:
             seen_max=self._dedupe_max_ids,
             links=[visitor.visitor.value for visitor in merged],
             seen=seen,
+            **self._absorb(merged),
         )
         doc = update.context.to_json() if write else b""
         return queue_commit(trip, person.owner, plan, update.plan.timers, doc)
 
+    def _absorb(self, merged: list[Absorbed]) -> dict[str, Any]:
+        """What follows merged visitors into the customer's keys (see ``commit_person``)."""
+        if not merged:
+            return {}
+        return {
+            "absorb": {
+                "contacts": [v for a in merged for c in a.contacts for v in c],
+                "decided": [v for a in merged for d in a.decided for v in d],
+                "decisions": [entry.decode() for a in merged for entry in a.decisions],
+                "decisions_max": self._decisions_max,
+                "decisions_ttl": HISTORY_TTL_S,
+            }
+        }
+
     def queue_cleanup(self, trip: RoundTrip, visitors: list[Identity]) -> None:
-        """Drop merged visitors' data; their ``moved_to`` alias stays."""
+        """Drop merged visitors' data, now the customer's; their ``moved_to`` alias stays.
+
+        Their pending triggers stay until due: each is then decided for the customer.
+        """
         for visitor in visitors:
             keys = PersonKeys.of(visitor)
             trip.call("HDEL", keys.context, "doc", "v")
-            trip.call("DEL", keys.seen)
+            for key in (keys.seen, keys.contacts, keys.decided, keys.decisions):
+                trip.call("DEL", key)

@@ -9,7 +9,7 @@ in the batch, one more round trip reads them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -17,16 +17,20 @@ from models.context import CustomerContext
 from models.events import Event, EventKind
 from models.identity import Identity
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
-from streams.redis.keys import PersonKeys, text
+from streams.redis.keys import PersonKeys, pairs, text
 
 
 @dataclass(frozen=True)
 class Absorbed:
-    """A frozen anonymous context about to be merged into a customer's."""
+    """A frozen anonymous context about to be merged into a customer's, with what
+    follows it there: dedupe ids, contact history and decision history."""
 
     visitor: Identity
     context: CustomerContext | None
     seen: list[tuple[str, int]]
+    contacts: list[tuple[str, int]] = field(default_factory=list)
+    decided: list[tuple[str, str]] = field(default_factory=list)
+    decisions: list[bytes] = field(default_factory=list)
 
 
 @dataclass
@@ -48,11 +52,7 @@ async def load_people(
     trip = gateway.round_trip()
     # Freezes go first, so a visitor identified in this batch routes its own events.
     freezes = [
-        (
-            user_id,
-            Identity.anonymous(visitor_id),
-            _queue_freeze(trip, user_id, Identity.anonymous(visitor_id)),
-        )
+        (user_id, _queue_freeze(trip, user_id, Identity.anonymous(visitor_id)))
         for user_id, visitor_id in sorted(
             {
                 (e.user_id, e.anonymous_id)
@@ -69,11 +69,10 @@ async def load_people(
     await trip.send()
 
     absorbed: dict[Identity, list[Absorbed]] = defaultdict(list)
-    for user_id, visitor, reply in freezes:
-        moved_to, doc, seen = reply.value
+    for user_id, reply in freezes:
+        moved_to, frozen = reply.value
         if moved_to == user_id:  # else identified as someone else first: stays theirs
-            context = CustomerContext.from_json(doc) if doc else None
-            absorbed[Identity.user(user_id)].append(Absorbed(visitor, context, seen))
+            absorbed[Identity.user(user_id)].append(frozen)
 
     loaded: dict[Identity, LoadedPerson] = {}
     moved: dict[Identity, list[Event]] = defaultdict(list)
@@ -111,12 +110,24 @@ async def _load_moved(
 def _queue_freeze(trip: RoundTrip, user_id: str, visitor: Identity) -> Reply:
     keys = PersonKeys.of(visitor)
 
-    def decode(raw: list[Any]) -> tuple[str, bytes | None, list[tuple[str, int]]]:
-        moved_to, doc, flat = raw
-        seen = [(text(flat[i]), int(float(flat[i + 1]))) for i in range(0, len(flat), 2)]
-        return text(moved_to), doc or None, seen
+    def decode(raw: list[Any]) -> tuple[str, Absorbed]:
+        moved_to, doc, seen, contacts, decided, decisions = raw
+        absorbed = Absorbed(
+            visitor,
+            CustomerContext.from_json(doc) if doc else None,
+            [(text(member), int(float(score))) for member, score in pairs(seen)],
+            [(text(member), int(float(score))) for member, score in pairs(contacts)],
+            [(text(trigger_id), text(state)) for trigger_id, state in pairs(decided)],
+            list(decisions),
+        )
+        return text(moved_to), absorbed
 
-    return trip.script("freeze", [keys.context, keys.seen], [user_id], decode=decode)
+    return trip.script(
+        "freeze",
+        [keys.context, keys.seen, keys.contacts, keys.decided, keys.decisions],
+        [user_id],
+        decode=decode,
+    )
 
 
 def _queue_read(trip: RoundTrip, who: Identity, events: list[Event]) -> tuple[Reply, Reply]:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 # The unit of work of one person: compare-and-set of the context, dedupe ids,
 # links, then contact reservations and pending timers, all or nothing.
-# KEYS: ctx, seen, links, contacts, decided, pending.
+# KEYS: ctx, seen, links, contacts, decided, pending, decisions.
 # ARGV[1]: plan JSON {check, version, write, ctx_ttl, seen_ttl, seen_max, links[],
 #   seen[id, score...],
 #   caps{day, week, day_ms, week_ms, history_ms, ttl}, reserve[{id, type, channel, at, cooldown}],
-#   pending[type, payload...]}; ARGV[2]: the context document when plan.write.
+#   pending[type, payload...],
+#   absorb{contacts[member, score...], decided[id, state...], decisions[entry...],
+#   decisions_max, decisions_ttl} (merged visitors' contact history, only with write)};
+#   ARGV[2]: the context document when plan.write.
 # Returns {status, {verdict, a, b}...}: status 1 when committed; with plan.check, 0 when
 # the context changed since it was read and -1 when it moved to a customer (the caller
 # re-resolves). Verdicts: {'existing', state, 0} or
@@ -35,6 +38,38 @@ if plan.write then
   for i = 1, #plan.seen, 2 do redis.call('ZADD', KEYS[2], plan.seen[i + 1], plan.seen[i]) end
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(plan.seen_max + 1))
   redis.call('EXPIRE', KEYS[2], plan.seen_ttl)
+end
+local absorb = plan.absorb
+if absorb then
+  -- Merged visitors' contacts count against the customer's caps from now on.
+  for i = 1, #absorb.contacts, 2 do
+    redis.call('ZADD', KEYS[4], absorb.contacts[i + 1], absorb.contacts[i])
+  end
+  for i = 1, #absorb.decided, 2 do
+    redis.call('HSETNX', KEYS[5], absorb.decided[i], absorb.decided[i + 1])
+  end
+  if #absorb.contacts > 0 then
+    redis.call('EXPIRE', KEYS[4], plan.caps.ttl)
+    redis.call('EXPIRE', KEYS[5], plan.caps.ttl)
+  end
+  if #absorb.decisions > 0 then
+    -- One history, newest first by decision time; a repeated merge adds nothing.
+    local entries, at, known = redis.call('LRANGE', KEYS[7], 0, -1), {}, {}
+    for _, entry in ipairs(entries) do known[entry] = true end
+    for _, entry in ipairs(absorb.decisions) do
+      if not known[entry] then entries[#entries + 1] = entry; known[entry] = true end
+    end
+    for _, entry in ipairs(entries) do at[entry] = cjson.decode(entry).at or '' end
+    table.sort(entries, function(a, b)
+      if at[a] ~= at[b] then return at[a] > at[b] end
+      return a < b
+    end)
+    redis.call('DEL', KEYS[7])
+    for i = 1, math.min(#entries, absorb.decisions_max) do
+      redis.call('RPUSH', KEYS[7], entries[i])
+    end
+    redis.call('EXPIRE', KEYS[7], absorb.decisions_ttl)
+  end
 end
 local replies = {1}
 local caps = plan.caps
@@ -75,8 +110,10 @@ return replies
 """
 
 # Freezes an anonymous context for a merge: from now on no writer can change it
-# (COMMIT_PERSON answers -1), so the doc returned here is final.
-# KEYS: ctx, seen. ARGV: userId. Returns {moved_to, doc or false, seen pairs}.
+# (COMMIT_PERSON answers -1), so what is returned here is final: the doc, dedupe ids,
+# and the contact history and decisions that follow the visitor to the customer.
+# KEYS: ctx, seen, contacts, decided, decisions. ARGV: userId.
+# Returns {moved_to, doc or false, seen pairs, contact pairs, decided pairs, decisions}.
 FREEZE = """
 local moved_to = redis.call('HGET', KEYS[1], 'moved_to')
 if not moved_to then
@@ -85,7 +122,9 @@ if not moved_to then
   redis.call('PERSIST', KEYS[1])
 end
 local doc = redis.call('HGET', KEYS[1], 'doc')
-return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')}
+return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES'),
+  redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES'), redis.call('HGETALL', KEYS[4]),
+  redis.call('LRANGE', KEYS[5], 0, -1)}
 """
 
 # KEYS: decided. ARGV: trigger ids delivered to Kafka.

@@ -74,6 +74,7 @@ class InProcessPipeline:
             dedupe_max_ids=2000,
             caps=self.rules.caps,
             erase=lambda identity: erase(self.store, identity),
+            decisions_max=self.history_max,
         )
         self.engine = OfferEngine(
             self.rules,

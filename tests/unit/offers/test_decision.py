@@ -83,3 +83,17 @@ def test_pending_triggers_round_trip_through_json() -> None:
         assert PendingTrigger.from_json(pending.to_json()) == pending
     anonymous = schedule([], [added("a1", 0, "p1", **AS_VISITOR)], person=VISITOR)[0]
     assert PendingTrigger.from_json(anonymous.to_json().decode()) == anonymous
+
+
+def test_a_visitors_pending_trigger_is_decided_for_the_customer_they_became() -> None:
+    visitors = pending(VISITOR)
+    owned = visitors.for_owner(USER)
+    assert (owned.person, owned.visitor_id, owned.anonymous_id) == (USER, "anon-1", "anon-1")
+    assert owned.trigger_id == trigger_id(USER, BASKET, "basket:1") != visitors.trigger_id
+    assert (owned.cause, owned.due_ms, owned.product_ids) == ("basket:1", 10, ("p1",))
+    assert PendingTrigger.from_json(owned.to_json()) == owned
+
+
+def test_a_customers_pending_trigger_is_already_theirs() -> None:
+    own = pending(USER, visitor_id="anon-7")
+    assert own.for_owner(USER) is own
