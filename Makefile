@@ -44,7 +44,7 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 bench: $(STAMP) ## Benchmarks: events/s, latency percentiles, memory
 	$(PY) -m tests.bench
 
-up: ## Build and start the full stack with docker compose (API_TOKEN, GRAFANA_ADMIN_PASSWORD set)
+up: ## Build and start the full stack with docker compose (API_TOKEN, ERASURE_SALT, GRAFANA_ADMIN_PASSWORD set)
 	docker compose up -d --build
 
 down: ## Stop the docker compose stack (keeps its data volumes)

@@ -63,6 +63,9 @@ class TopicNames:
         return self.inputs + self.outputs
 
 
+# Settings never shown in logs.
+_SECRETS = ("api_token", "erasure_salt")
+
 # env var -> TopicNames field
 TOPIC_ENV_VARS: dict[str, str] = {
     "TOPIC_CLICKSTREAM": "clickstream",
@@ -173,6 +176,18 @@ class Settings:
         "",
         "Bearer token of the HTTP API (a secret: set it, never log it); empty disables the API",
     )
+    erasure_salt: str = _setting(
+        "ERASURE_SALT",
+        "",
+        "Secret key of the erasure memory's hashed tags (required by the worker; never log "
+        "it; changing it forgets past erasures)",
+    )
+    erasure_memory_days: float = _setting(
+        "ERASURE_MEMORY_DAYS",
+        30.0,
+        "How long an erasure is remembered: events queued from before it are dropped, and "
+        "the person's contact caps survive it",
+    )
     log_level: str = _setting("LOG_LEVEL", "info", "Worker log level")
     topics: TopicNames = field(default_factory=TopicNames)
 
@@ -212,6 +227,7 @@ class Settings:
             "TIMER_INTERVAL_MS": self.timer_interval_ms,
             "CLOCK_MAX_AHEAD_S": self.clock_max_ahead_s,
             "DECISION_HISTORY_MAX": self.decision_history_max,
+            "ERASURE_MEMORY_DAYS": self.erasure_memory_days,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):
@@ -230,9 +246,19 @@ class Settings:
             raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
 
     def __repr__(self) -> str:
-        # Settings get logged; the API token must not be.
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "api_token"}
-        return f"Settings({shown}, api_token={'***' if self.api_token else ''!r})"
+        # Settings get logged; secrets must not be.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRETS}
+        hidden = ", ".join(f"{name}={'***' if getattr(self, name) else ''!r}" for name in _SECRETS)
+        return f"Settings({shown}, {hidden})"
+
+    def require_erasure_salt(self) -> str:
+        """The worker's salt: without one, erasure memory would be an unsalted hash of ids."""
+        if len(self.erasure_salt) < 16:
+            raise ConfigError(
+                "ERASURE_SALT must be set to a secret of at least 16 characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return self.erasure_salt
 
     @property
     def kafka_bootstrap(self) -> list[str]:

@@ -27,6 +27,7 @@ from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
 from streams.pipeline.timers import TimerFiring
 from streams.redis.contexts import RedisContextStore
+from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
 from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
@@ -76,7 +77,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             lapsed_days=settings.lapsed_days,
         ),
         caps=rules.caps,
-        erase=lambda identity: erase(store, identity),
+        erasures=ErasureMemory(
+            settings.require_erasure_salt(), int(settings.erasure_memory_days * 86_400)
+        ),
+        erase=lambda identity, at_ms: erase(store, identity, at_ms),
         decisions_max=settings.decision_history_max,
     )
     output_topics = {

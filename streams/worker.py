@@ -16,6 +16,7 @@ from streams.kafka.topics import ensure_topics
 def main() -> int:
     try:
         settings = Settings.from_env()
+        settings.require_erasure_salt()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         generated_token = "API_TOKEN" not in env
         if generated_token:  # a throwaway token for this demo; a token you set is never shown
             env["API_TOKEN"] = secrets.token_urlsafe(16)
+        # The embedded broker and Redis keep nothing after the run, so neither does the salt.
+        env.setdefault("ERASURE_SALT", secrets.token_urlsafe(32))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         settings = Settings.from_env(env)
         print(f"broker {settings.kafka_broker}   redis {settings.redis_url}", flush=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
@@ -44,6 +46,13 @@ class TimerEntry:
     trigger_type: str
     due_ms: int
     payload: bytes
+
+    @property
+    def stored(self) -> bytes:
+        """The pending trigger as kept under the person, naming where its timer waits:
+        an erasure removes the timer too, not only the trigger."""
+        document = {**orjson.loads(self.payload), "timer": [self.topic, self.partition]}
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 @dataclass

@@ -62,7 +62,7 @@ def commit_args(
                 }
                 for c in contacts
             ],
-            "pending": [v for t in timers for v in (t.trigger_type, t.payload.decode())],
+            "pending": [v for t in timers for v in (t.trigger_type, t.stored.decode())],
         }
     )
 

@@ -22,7 +22,7 @@ and decided again. Folding is pure (``models.context``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from operator import attrgetter
 from typing import Any
 
@@ -40,6 +40,8 @@ from models.offers.rules import ContactCaps
 from streams.redis.batch import ApplyResult, PersonUpdate, Planner
 from streams.redis.contacts import commit_args, queue_commit
 from streams.redis.decisions import HISTORY_TTL_S
+from streams.redis.erasures import Erased, Erasure, ErasureMemory, RememberedContact
+from streams.redis.forgetting import forget_erased
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, text
 from streams.redis.loading import Absorbed, LoadedPerson, load_people
@@ -59,7 +61,8 @@ class RedisContextStore:
         limits: ContextLimits | None = None,
         thresholds: LifecycleThresholds | None = None,
         caps: ContactCaps | None = None,
-        erase: Callable[[Identity], Any] | None = None,
+        erasures: ErasureMemory,
+        erase: Callable[[Identity, int], Awaitable[Erased]] | None = None,
         decisions_max: int = 50,
     ) -> None:
         self.gateway = gateway
@@ -69,6 +72,7 @@ class RedisContextStore:
         self.limits = limits or ContextLimits()
         self.thresholds = thresholds or LifecycleThresholds()
         self.caps = caps or ContactCaps()
+        self.erasures = erasures
         self._erase = erase
         self._decisions_max = decisions_max
 
@@ -111,7 +115,10 @@ class RedisContextStore:
         planner: Planner | None,
         source_of: SourceOf | None,
     ) -> list[Event]:
-        loaded, absorbed = await load_people(self.gateway, events)
+        batch = await load_people(self.gateway, events, self.erasures)
+        forgetting = forget_erased(batch)
+        result.dropped_by_erasure += forgetting.dropped
+        loaded, absorbed = batch.people, batch.absorbed
         await self._honour_erasures(loaded, result)
         people: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome]] = []
         for person in loaded.values():
@@ -133,9 +140,11 @@ class RedisContextStore:
                 continue
             reply = self._queue_commit(commit, person, update, merged, outcome)
             replies.append((person, update, merged, outcome, reply))
+        for visitor, user_id in forgetting.unfreeze:
+            commit.script("unfreeze", [PersonKeys.of(visitor).context], [user_id])
         await commit.send()
 
-        retry: list[Event] = []
+        retry: list[Event] = list(forgetting.replay)
         for person, update, merged, outcome, reply in replies:
             status, verdicts = reply.value
             if status <= 0:
@@ -157,16 +166,20 @@ class RedisContextStore:
         """``Erasure Requested`` erases the person before anything is decided for them.
 
         Their events of this batch up to the erasure are dropped; later ones start
-        a fresh context.
+        a fresh context, which keeps the erased person's contact caps.
         """
         for person in loaded.values():
             erasures = [e for e in person.events if e.kind is EventKind.ERASURE_REQUESTED]
             if not erasures or self._erase is None:
                 continue
-            await self._erase(person.owner)
+            at_ms = max(e.event_time_ms for e in erasures)
+            erased = await self._erase(person.owner, at_ms)
             result.erased.append(person.owner)
-            cutoff = erasures[-1].order_key
-            kept = [e for e in person.events if e.order_key > cutoff]
+            person.erasure = Erasure(
+                at_ms,
+                tuple(RememberedContact(c.type, c.channel or "", c.at_ms) for c in erased.contacts),
+            )
+            kept = [e for e in person.events if not person.erasure.forgets(e.event_time_ms)]
             result.dropped_by_erasure += len(person.events) - len(kept)
             person.events[:] = kept
             person.context, person.version, person.already_seen = CustomerContext(), "", set()
@@ -217,18 +230,20 @@ class RedisContextStore:
             seen_max=self._dedupe_max_ids,
             links=[visitor.visitor.value for visitor in merged],
             seen=seen,
-            **self._absorb(merged),
+            **self._absorb(merged, _remembered(person)),
         )
         doc = update.context.to_json() if write else b""
         return queue_commit(trip, person.owner, plan, update.plan.timers, doc)
 
-    def _absorb(self, merged: list[Absorbed]) -> dict[str, Any]:
-        """What follows merged visitors into the customer's keys (see ``commit_person``)."""
-        if not merged:
+    def _absorb(self, merged: list[Absorbed], remembered: list[tuple[str, int]]) -> dict[str, Any]:
+        """What follows merged visitors into the customer's keys (see ``commit_person``),
+        and the contacts an erased person's fresh context starts with."""
+        if not merged and not remembered:
             return {}
+        contacts = [*remembered, *(c for a in merged for c in a.contacts)]
         return {
             "absorb": {
-                "contacts": [v for a in merged for c in a.contacts for v in c],
+                "contacts": [v for c in contacts for v in c],
                 "decided": [v for a in merged for d in a.decided for v in d],
                 "decisions": [entry.decode() for a in merged for entry in a.decisions],
                 "decisions_max": self._decisions_max,
@@ -246,3 +261,10 @@ class RedisContextStore:
             trip.call("HDEL", keys.context, "doc", "v")
             for key in (keys.seen, keys.contacts, keys.decided, keys.decisions):
                 trip.call("DEL", key)
+
+
+def _remembered(person: LoadedPerson) -> list[tuple[str, int]]:
+    """An erased person's contacts, seeded into the first commit of their fresh context."""
+    if person.version or person.erasure is None:
+        return []
+    return [(c.member, c.at_ms) for c in person.erasure.contacts]

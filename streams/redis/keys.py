@@ -24,6 +24,8 @@ Per input partition (``{topic:partition}``), owned with the partition:
 - ``timers:{t:n}`` sorted set ``pseudonym|type`` -> due time.
 - ``clock:{t:n}``  hash ``event_ms``, ``wall_ms``: the partition's event-time clock.
 
+Per erased identity, under a salted tag (:mod:`.erasures`): ``erased:{tag}`` hash.
+
 Shared: ``stock:{store}`` hash product -> ``units|event_ms``; ``trends:{minute}``
 hash ``kind|scope|...`` -> count, one bucket per event-time minute.
 """
@@ -95,6 +97,10 @@ def clock_key(topic: str, partition: int) -> str:
 
 def timer_member(pseudonym: str, trigger_type: str) -> str:
     return f"{pseudonym}|{trigger_type}"
+
+
+def erased_key(tag: str) -> str:
+    return f"erased:{{{tag}}}"
 
 
 def stock_key(store_id: str) -> str:

@@ -3,7 +3,8 @@
 ``identify`` events freeze their visitor first, so a visitor identified in this
 batch routes its own events of the batch to the customer. A visitor identified
 earlier leads to its customer through ``moved_to``; when that customer is not
-in the batch, one more round trip reads them.
+in the batch, one more round trip reads them. Each identity's erasure memory
+(:mod:`.erasures`) is read in the same round trips.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from models.context import CustomerContext
 from models.events import Event, EventKind
 from models.identity import Identity
+from streams.redis.erasures import Erasure, ErasureMemory
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, pairs, text
 
@@ -31,6 +33,8 @@ class Absorbed:
     contacts: list[tuple[str, int]] = field(default_factory=list)
     decided: list[tuple[str, str]] = field(default_factory=list)
     decisions: list[bytes] = field(default_factory=list)
+    # This batch's freeze moved the visitor (else an earlier identify had).
+    frozen_now: bool = False
 
 
 @dataclass
@@ -42,11 +46,19 @@ class LoadedPerson:
     context: CustomerContext
     version: str
     already_seen: set[str]
+    # The owner's last erasure: a fresh context starts with its remembered contacts.
+    erasure: Erasure | None = None
 
 
-async def load_people(
-    gateway: RedisGateway, events: list[Event]
-) -> tuple[dict[Identity, LoadedPerson], dict[Identity, list[Absorbed]]]:
+@dataclass
+class Loaded:
+    people: dict[Identity, LoadedPerson]
+    absorbed: dict[Identity, list[Absorbed]]
+    # The erasure of every identity the batch names (owners, visitors), where one is kept.
+    erasures: dict[Identity, Erasure]
+
+
+async def load_people(gateway: RedisGateway, events: list[Event], memory: ErasureMemory) -> Loaded:
     """Freeze identified visitors and read every person of the batch: one round trip,
     plus one when a visitor leads to a customer the batch did not name."""
     trip = gateway.round_trip()
@@ -66,6 +78,10 @@ async def load_people(
         assert event.identity is not None
         by_identity[event.identity].append(event)
     reads = {who: _queue_read(trip, who, batch) for who, batch in by_identity.items()}
+    named = set(by_identity) | {
+        Identity.anonymous(e.anonymous_id) for e in events if e.anonymous_id
+    }
+    erasure_reads = {who: memory.queue_read(trip, who) for who in named}
     await trip.send()
 
     absorbed: dict[Identity, list[Absorbed]] = defaultdict(list)
@@ -83,35 +99,43 @@ async def load_people(
             continue
         already = {e.message_id for e, score in zip(batch, seen, strict=True) if score}
         loaded[who] = LoadedPerson(who, batch, _context(doc), version, already)
+    erasures = {who: reply.value for who, reply in erasure_reads.items() if reply.value}
     if moved:
-        await _load_moved(gateway, moved, loaded)
+        await _load_moved(gateway, memory, moved, loaded, erasures)
     for person in loaded.values():
         person.events.sort(key=attrgetter("order_key"))
-    return loaded, absorbed
+        person.erasure = erasures.get(person.owner)
+    return Loaded(loaded, absorbed, erasures)
 
 
 async def _load_moved(
-    gateway: RedisGateway, moved: dict[Identity, list[Event]], loaded: dict[Identity, LoadedPerson]
+    gateway: RedisGateway,
+    memory: ErasureMemory,
+    moved: dict[Identity, list[Event]],
+    loaded: dict[Identity, LoadedPerson],
+    erasures: dict[Identity, Erasure],
 ) -> None:
     """Events of visitors already identified: checked against, and folded into, the customer."""
     trip = gateway.round_trip()
-    reads: dict[Identity, tuple[list[Event], tuple[Reply, Reply]]] = {}
+    reads: dict[Identity, tuple[list[Event], tuple[Reply, Reply], Reply]] = {}
     for owner, batch in moved.items():
         known = loaded.get(owner)
         wanted = batch if known is None else batch + known.events
-        reads[owner] = (wanted, _queue_read(trip, owner, wanted))
+        reads[owner] = (wanted, _queue_read(trip, owner, wanted), memory.queue_read(trip, owner))
     await trip.send()
-    for owner, (wanted, reply) in reads.items():
+    for owner, (wanted, reply, erasure) in reads.items():
         doc, version, _moved_to, seen = _read_value(reply)
         already = {e.message_id for e, score in zip(wanted, seen, strict=True) if score}
         loaded[owner] = LoadedPerson(owner, wanted, _context(doc), version, already)
+        if erasure.value:
+            erasures[owner] = erasure.value
 
 
 def _queue_freeze(trip: RoundTrip, user_id: str, visitor: Identity) -> Reply:
     keys = PersonKeys.of(visitor)
 
     def decode(raw: list[Any]) -> tuple[str, Absorbed]:
-        moved_to, doc, seen, contacts, decided, decisions = raw
+        moved_to, doc, seen, contacts, decided, decisions, frozen_now = raw
         absorbed = Absorbed(
             visitor,
             CustomerContext.from_json(doc) if doc else None,
@@ -119,6 +143,7 @@ def _queue_freeze(trip: RoundTrip, user_id: str, visitor: Identity) -> Reply:
             [(text(member), int(float(score))) for member, score in pairs(contacts)],
             [(text(trigger_id), text(state)) for trigger_id, state in pairs(decided)],
             list(decisions),
+            bool(frozen_now),
         )
         return text(moved_to), absorbed
 

@@ -2,7 +2,8 @@
 
 Both act on the person, not on one id: an anonymous id that was identified
 leads to the customer, and erasing the customer removes every linked
-anonymous id's keys too.
+anonymous id's keys too. What an erasure leaves behind, and why, is in
+:mod:`streams.redis.erasures`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import orjson
 
 from models.context import CustomerContext, to_document
 from models.identity import Identity
-from streams.redis.contacts import read_contacts
+from models.offers.pressure import Contact
+from streams.redis.contacts import parse_contact, read_contacts
 from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import read_history
-from streams.redis.keys import PersonKeys, pairs, text
+from streams.redis.erasures import Erased
+from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
 
 
 async def _linked(
@@ -65,14 +68,40 @@ async def export(
     }
 
 
-async def erase(store: RedisContextStore, identity: Identity) -> bool:
-    """Delete every key of the person and of their linked anonymous ids."""
+async def erase(store: RedisContextStore, identity: Identity, at_ms: int) -> Erased:
+    """Delete every key of the person and of their linked anonymous ids, with the timers
+    their pending triggers wait on, and remember the erasure under a salted tag
+    (:mod:`.erasures`): events from before ``at_ms`` still queued are dropped, and caps
+    survive."""
     owner = await store.resolve(identity)
     context = await store.get(owner)
-    people = {owner, identity, *await _linked(store, owner, context)}
-    keys = sorted({key for person in people for key in PersonKeys.of(person).all})
+    people = sorted({owner, identity, *await _linked(store, owner, context)}, key=str)
     trip = store.gateway.round_trip()
-    # One DEL per key: on Redis Cluster a multi-key DEL must stay within one slot.
-    deleted = [trip.call("DEL", key) for key in keys]
+    held = {
+        person: (
+            trip.call("HGETALL", PersonKeys.of(person).pending),
+            trip.call("ZRANGE", PersonKeys.of(person).contacts, 0, -1, "WITHSCORES"),
+        )
+        for person in people
+    }
     await trip.send()
-    return any(int(reply.value) for reply in deleted)
+
+    trip = store.gateway.round_trip()
+    remembered: dict[Identity, list[Contact]] = {}
+    for person, (pending, contacts) in held.items():
+        remembered[person] = [
+            parse_contact(text(member), int(float(score)))
+            for member, score in pairs(contacts.value)
+        ]
+        store.erasures.queue_remember(trip, person, at_ms, remembered[person])
+        for trigger_type, raw in pairs(pending.value):
+            where = orjson.loads(raw).get("timer")
+            if where:
+                member = timer_member(person.pseudonym, text(trigger_type))
+                trip.call("ZREM", timers_key(where[0], int(where[1])), member)
+    # One DEL per key: on Redis Cluster a multi-key DEL must stay within one slot.
+    deleted = [
+        trip.call("DEL", key) for key in sorted({k for p in people for k in PersonKeys.of(p).all})
+    ]
+    await trip.send()
+    return Erased(any(int(reply.value) for reply in deleted), remembered[owner])

@@ -113,18 +113,39 @@ return replies
 # (COMMIT_PERSON answers -1), so what is returned here is final: the doc, dedupe ids,
 # and the contact history and decisions that follow the visitor to the customer.
 # KEYS: ctx, seen, contacts, decided, decisions. ARGV: userId.
-# Returns {moved_to, doc or false, seen pairs, contact pairs, decided pairs, decisions}.
+# Returns {moved_to, doc or false, seen pairs, contact pairs, decided pairs, decisions,
+# 1 when this call froze it}.
 FREEZE = """
 local moved_to = redis.call('HGET', KEYS[1], 'moved_to')
+local frozen_now = 0
 if not moved_to then
   moved_to = ARGV[1]
+  frozen_now = 1
   redis.call('HSET', KEYS[1], 'moved_to', moved_to)
   redis.call('PERSIST', KEYS[1])
 end
 local doc = redis.call('HGET', KEYS[1], 'doc')
 return {moved_to, doc or false, redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES'),
   redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES'), redis.call('HGETALL', KEYS[4]),
-  redis.call('LRANGE', KEYS[5], 0, -1)}
+  redis.call('LRANGE', KEYS[5], 0, -1), frozen_now}
+"""
+
+# Undoes a freeze made for an identify the batch then dropped (it preceded an
+# erasure): the visitor stays its own person. KEYS: ctx. ARGV: userId of the freeze.
+UNFREEZE = """
+if redis.call('HGET', KEYS[1], 'moved_to') == ARGV[1] then
+  return redis.call('HDEL', KEYS[1], 'moved_to')
+end
+return 0
+"""
+
+# KEYS: erased. ARGV: ttl_s, erasure time, then contact fields. The latest erasure wins.
+REMEMBER_ERASURE = """
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
+if tonumber(ARGV[2]) > at then redis.call('HSET', KEYS[1], 'at', ARGV[2]) end
+for i = 3, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], 1) end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
 """
 
 # KEYS: decided. ARGV: trigger ids delivered to Kafka.
@@ -190,6 +211,8 @@ return 0
 ALL: dict[str, str] = {
     "commit_person": COMMIT_PERSON,
     "freeze": FREEZE,
+    "unfreeze": UNFREEZE,
+    "remember_erasure": REMEMBER_ERASURE,
     "mark_emitted": MARK_EMITTED,
     "set_stock": SET_STOCK,
     "advance_clock": ADVANCE_CLOCK,

@@ -67,7 +67,7 @@ async def export(request: web.Request) -> web.Response:
 async def erase(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
     owner, _found = await _customer(deps, request)
-    await privacy.erase(deps.store, owner)
+    await privacy.erase(deps.store, owner, deps.now_ms())
     deps.metrics.erasures.inc()
     return json_response({"erased": True})
 

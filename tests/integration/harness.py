@@ -84,6 +84,7 @@ class WorkerProcess:
             "TOPIC_PARTITIONS": str(self.partitions),
             "WEB_PORT": str(self.web_port),
             "LOG_LEVEL": "info",
+            "ERASURE_SALT": f"test-salt-{self.namespace}",
         }
         topics = self.topics
         env.update({var: getattr(topics, attr) for var, attr in TOPIC_ENV_VARS.items()})

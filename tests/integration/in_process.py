@@ -29,9 +29,12 @@ from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
 from streams.pipeline.timers import TimerFiring
 from streams.redis.contexts import RedisContextStore
+from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
 from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
+
+TEST_ERASURE_SALT = "in-process-test-salt"
 
 
 class CountingConnection(Connection):
@@ -73,7 +76,8 @@ class InProcessPipeline:
             dedupe_ttl_s=86_400,
             dedupe_max_ids=2000,
             caps=self.rules.caps,
-            erase=lambda identity: erase(self.store, identity),
+            erasures=ErasureMemory(TEST_ERASURE_SALT, 86_400),
+            erase=lambda identity, at_ms: erase(self.store, identity, at_ms),
             decisions_max=self.history_max,
         )
         self.engine = OfferEngine(
@@ -163,6 +167,23 @@ def event(
     if anonymous is not None:
         document["anonymousId"] = anonymous
     return document
+
+
+def till_order(
+    user: str, at: datetime, products: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    """A till sale at store-001 of these products, priced at their sum."""
+    return event(
+        "Order Completed",
+        at,
+        user=user,
+        channel="store",
+        order_id=f"o-{uuid.uuid4().hex[:6]}",
+        total=round(sum(p["price"] for p in products), 2),
+        store_id="store-001",
+        products=products,
+        **extra,
+    )
 
 
 def run_in_process(

@@ -224,6 +224,8 @@ EXPECTED_DEFAULTS = {
     "TIMER_INTERVAL_MS": "200",
     "REDIS_RETRY_MAX_S": "5.0",
     "API_TOKEN": "",
+    "ERASURE_SALT": "",
+    "ERASURE_MEMORY_DAYS": "30.0",
     "LOG_LEVEL": "info",
     "TOPIC_CLICKSTREAM": "clickstream",
     "TOPIC_BASKET": "basket",
@@ -298,3 +300,16 @@ def test_the_api_token_never_shows_in_the_settings_repr() -> None:
     settings = Settings.from_env({"API_TOKEN": "s3cret-value"})
     assert "s3cret-value" not in repr(settings)
     assert settings.api_token == "s3cret-value"
+
+
+def test_the_erasure_salt_never_shows_in_the_settings_repr() -> None:
+    settings = Settings.from_env({"ERASURE_SALT": "pepper-0123456789abcdef"})
+    assert "pepper-0123456789abcdef" not in repr(settings)
+    assert "erasure_salt='***'" in repr(settings)
+    assert settings.require_erasure_salt() == "pepper-0123456789abcdef"
+
+
+@pytest.mark.parametrize("salt", ["", "too-short"])
+def test_the_worker_needs_an_erasure_salt(salt: str) -> None:
+    with pytest.raises(ConfigError, match="ERASURE_SALT"):
+        Settings.from_env({"ERASURE_SALT": salt}).require_erasure_salt()

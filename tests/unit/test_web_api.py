@@ -11,7 +11,7 @@ from streams.web.routes import ROUTES
 
 
 def served_by_faust() -> web.Application:
-    app = create_app(Settings(api_token="unit-test-token"))
+    app = create_app(Settings(api_token="unit-test-token", erasure_salt="unit-test-erasure-salt"))
     app.web.init_server()  # what faust's web service does when the worker starts it
     return app.web.web_app  # type: ignore[attr-defined, no-any-return]
 

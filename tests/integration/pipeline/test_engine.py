@@ -12,7 +12,7 @@ from models.identity import Identity
 from streams.redis.contacts import read_contacts
 from streams.redis.decisions import read_history
 from streams.redis.keys import PersonKeys
-from tests.integration.in_process import InProcessPipeline, event, run_in_process
+from tests.integration.in_process import InProcessPipeline, event, run_in_process, till_order
 
 pytestmark = pytest.mark.integration
 
@@ -23,20 +23,6 @@ SHOES = {"product_id": "SHO-1", "category": "shoes", "price": 80.0}
 
 def _user() -> str:
     return f"loyalty-{uuid.uuid4().hex[:8]}"
-
-
-def _till_order(user: str, at: datetime, **extra: Any) -> dict[str, Any]:
-    return event(
-        "Order Completed",
-        at,
-        user=user,
-        channel="store",
-        order_id=f"o-{uuid.uuid4().hex[:6]}",
-        total=80.0,
-        store_id="store-001",
-        products=[SHOES],
-        **extra,
-    )
 
 
 def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(redis_url: str) -> None:
@@ -81,7 +67,7 @@ def test_a_till_sale_before_the_deadline_cancels_the_reminder(redis_url: str) ->
                 event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
             ]
         )
-        await pipeline.process([_till_order(user, T0 + timedelta(minutes=10))])
+        await pipeline.process([till_order(user, T0 + timedelta(minutes=10), [SHOES])])
         pipeline.wall_ms += 3_600_000
         await pipeline.fire_due()
 
@@ -95,7 +81,7 @@ def test_a_redelivered_batch_decides_again_but_sends_once(redis_url: str) -> Non
     user = _user()
     batch = [
         event("Consent Updated", T0, user=user, email=True),
-        _till_order(user, T0 + timedelta(minutes=1)),
+        till_order(user, T0 + timedelta(minutes=1), [SHOES]),
     ]
 
     async def scenario(pipeline: InProcessPipeline) -> None:
@@ -118,7 +104,7 @@ def test_erasure_goes_before_the_engine_decides_for_its_batch(redis_url: str) ->
             [
                 event("Consent Updated", T0, user=user, email=True),
                 event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
-                _till_order(user, T0 + timedelta(minutes=2)),
+                till_order(user, T0 + timedelta(minutes=2), [SHOES]),
                 event("Erasure Requested", T0 + timedelta(minutes=3), user=user),
             ]
         )
@@ -140,7 +126,7 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
     async def scenario(pipeline: InProcessPipeline) -> None:
         await pipeline.process(
             [
-                _till_order(user, T0 + timedelta(minutes=1)),
+                till_order(user, T0 + timedelta(minutes=1), [SHOES]),
                 event("Erasure Requested", T0 + timedelta(minutes=2), user=user),
                 event("Product Viewed", T0 + timedelta(minutes=3), user=user, **SHOES),
             ]
@@ -155,10 +141,10 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
 def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> None:
     user = _user()
     histories: list[list[dict[str, Any]]] = []
-    first = [_till_order(user, T0)]  # no consent yet: suppressed
+    first = [till_order(user, T0, [SHOES])]  # no consent yet: suppressed
     second = [
         event("Consent Updated", T0 + timedelta(days=2), user=user, email=True),
-        _till_order(user, T0 + timedelta(days=2, minutes=1)),
+        till_order(user, T0 + timedelta(days=2, minutes=1), [SHOES]),
     ]
 
     async def scenario(pipeline: InProcessPipeline) -> None:
@@ -185,7 +171,7 @@ def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
 
     async def scenario(pipeline: InProcessPipeline) -> None:
         for day in range(4):  # no consent: each order is a suppressed cross-sell
-            await pipeline.process([_till_order(user, T0 + timedelta(days=day))])
+            await pipeline.process([till_order(user, T0 + timedelta(days=day), [SHOES])])
         histories.append(await read_history(pipeline.gateway, Identity.user(user)))
 
     run_in_process(redis_url, scenario, wall_ms=WALL_MS, history_max=3)

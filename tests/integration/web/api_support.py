@@ -22,6 +22,7 @@ from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
 from streams.metrics import Metrics
 from streams.redis.contexts import RedisContextStore
+from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
 from streams.redis.signals import SignalReader, queue_observe
 from streams.web.api import api_application
@@ -65,7 +66,12 @@ def serve(
         redis = Redis.from_url(redis_url)
         gateway = RedisGateway(redis)
         deps = ApiDeps(
-            store=RedisContextStore(gateway, dedupe_ttl_s=3600, dedupe_max_ids=1000),
+            store=RedisContextStore(
+                gateway,
+                dedupe_ttl_s=3600,
+                dedupe_max_ids=1000,
+                erasures=ErasureMemory("api-test-erasure-salt", 3600),
+            ),
             signals=SignalReader(gateway, RULES),
             rules=RULES,
             metrics=Metrics(),
