@@ -162,6 +162,13 @@ class Settings:
         "How far a partition's event-time clock may run ahead of the wall clock: a "
         "future-dated event cannot fire other people's timers early",
     )
+    decision_grace_ms: int = _setting(
+        "DECISION_GRACE_MS",
+        2_000,
+        "How long, in event time, an immediate trigger (cross-sell, web-to-store, "
+        "reactivation) waits before its consent, channel and caps are checked, so a consent "
+        "sent a moment before on another topic counts; 0 checks at once",
+    )
     decision_history_max: int = _setting(
         "DECISION_HISTORY_MAX", 50, "Most recent decisions (sent and suppressed) kept per person"
     )
@@ -232,6 +239,10 @@ class Settings:
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):
                 raise ConfigError(f"{name} must be positive and finite, got {value}")
+        if self.decision_grace_ms < 0:
+            raise ConfigError(
+                f"DECISION_GRACE_MS must not be negative, got {self.decision_grace_ms}"
+            )
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")
         if self.at_risk_days >= self.lapsed_days:

@@ -104,6 +104,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         settings.topics,
         history_max=settings.decision_history_max,
         clock_max_ahead_ms=int(settings.clock_max_ahead_s * 1000),
+        grace_ms=settings.decision_grace_ms,
     )
 
     pipeline = IngestPipeline(

@@ -98,10 +98,36 @@ class PendingTrigger:
     # price, which the context does not remember once the view event is gone.
     value: float = 0.0
     visitor_id: str | None = None
+    # An immediate decision held for the grace (:meth:`holding`): taken already, its
+    # consent, channel and caps are checked when due, on the context as it is then.
+    held: Candidate | None = None
     trigger_id: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trigger_id", trigger_id(self.person, self.type, self.cause))
+
+    @property
+    def slot(self) -> str:
+        """Its place among the person's pending triggers. A timed type has one: arming it
+        again moves the deadline. Held decisions have one each: every one is checked."""
+        return self.type.value if self.held is None else f"{self.type.value}:{self.trigger_id}"
+
+    @classmethod
+    def holding(cls, candidate: Candidate, grace_ms: int) -> PendingTrigger:
+        """An immediate candidate waiting ``grace_ms`` of event time before it is checked,
+        so a consent given on another topic a moment before it is folded first."""
+        return cls(
+            type=candidate.type,
+            person=candidate.person,
+            cause=candidate.cause,
+            due_ms=candidate.decided_ms + grace_ms,
+            scheduled_ms=candidate.decided_ms,
+            product_ids=candidate.product_ids,
+            caused_by=candidate.caused_by,
+            value=candidate.value,
+            visitor_id=candidate.visitor_id,
+            held=candidate,
+        )
 
     @property
     def anonymous_id(self) -> str | None:
@@ -117,7 +143,8 @@ class PendingTrigger:
         if owner == self.person:
             return self
         visitor = self.person.value if self.person.is_anonymous else self.visitor_id
-        return replace(self, person=owner, visitor_id=visitor)
+        held = None if self.held is None else replace(self.held, person=owner, visitor_id=visitor)
+        return replace(self, person=owner, visitor_id=visitor, held=held)
 
     def candidate(
         self,
@@ -156,6 +183,7 @@ class PendingTrigger:
                 "product_ids": list(self.product_ids),
                 "caused_by": list(self.caused_by),
                 "value": self.value,
+                **({} if self.held is None else {"held": _held_fields(self.held)}),
             },
             option=orjson.OPT_SORT_KEYS,
         )
@@ -167,7 +195,7 @@ class PendingTrigger:
         person = Identity.of(user_id, visitor)
         if person is None:
             raise ValueError("a pending trigger needs a user_id or an anonymous_id")
-        return cls(
+        pending = cls(
             type=TriggerType(data["type"]),
             person=person,
             cause=data["cause"],
@@ -178,6 +206,34 @@ class PendingTrigger:
             value=float(data.get("value", 0.0)),
             visitor_id=visitor if user_id is not None else None,
         )
+        held = data.get("held")
+        if held is None:
+            return pending
+        candidate = Candidate(
+            type=pending.type,
+            person=pending.person,
+            cause=pending.cause,
+            product_ids=pending.product_ids,
+            store_id=held["store_id"],
+            value=pending.value,
+            priority=float(held["priority"]),
+            caused_by=pending.caused_by,
+            reason_code=held["reason_code"],
+            reason_text=held["reason_text"],
+            decided_ms=pending.scheduled_ms,
+            visitor_id=pending.visitor_id,
+        )
+        return replace(pending, held=candidate)
+
+
+def _held_fields(candidate: Candidate) -> dict[str, Any]:
+    """What a held candidate adds to its pending trigger's stored form."""
+    return {
+        "store_id": candidate.store_id,
+        "priority": candidate.priority,
+        "reason_code": candidate.reason_code,
+        "reason_text": candidate.reason_text,
+    }
 
 
 @dataclass(frozen=True, slots=True)

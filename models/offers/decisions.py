@@ -66,10 +66,14 @@ def on_due(
     """A due timer, re-checked against the context as it is at ``now_ms``.
 
     A timer is a promise to look again, not a decision: a basket bought at the
-    till meanwhile is never remarketed.
+    till meanwhile is never remarketed. A held immediate decision is the exception:
+    it was taken at its event and only waited out the grace.
     """
     if rules.rule(pending.type) is None:
         return Expired(pending, SuppressionReason.NO_LONGER_VALID, "rule disabled since scheduled")
+    if pending.held is not None:
+        # Decided already; the wiring checks consent, channel and caps on today's context.
+        return pending.held
     return KINDS[pending.type].on_due(pending, context, rules, now_ms)
 
 

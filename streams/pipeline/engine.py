@@ -103,7 +103,9 @@ class OfferEngine:
         wall_clock: Callable[[], int] = wall_ms,
         history_max: int = 50,
         clock_max_ahead_ms: int = 60_000,
+        grace_ms: int = 0,
     ) -> None:
+        self._grace_ms = grace_ms
         self._history_max = history_max
         self._clock_max_ahead_ms = clock_max_ahead_ms
         self.rules = rules
@@ -121,13 +123,7 @@ class OfferEngine:
         for update in updates:
             person = update.owner
             for pending in pending_triggers(update.context, update.events, person, self.rules):
-                if update.source is not None:
-                    topic, partition = update.source
-                    update.plan.timers.append(
-                        TimerEntry(
-                            topic, partition, pending.type.value, pending.due_ms, pending.to_json()
-                        )
-                    )
+                _arm(update, pending)
             candidates = immediate_candidates(
                 update.context, update.events, person, self.rules, signals
             )
@@ -137,6 +133,11 @@ class OfferEngine:
             for candidate in candidates:
                 by_moment[candidate.decided_ms].append(candidate)
             for moment in sorted(by_moment):
+                if self._grace_ms > 0 and update.source is not None:
+                    winner = self._arbitrate(update.plan, by_moment[moment])
+                    if winner is not None:
+                        _arm(update, PendingTrigger.holding(winner, self._grace_ms))
+                    continue
                 self.plan_decision(update.plan, update.context, person, by_moment[moment])
 
     def plan_decision(
@@ -147,19 +148,7 @@ class OfferEngine:
         candidates: Sequence[Candidate],
     ) -> None:
         """Arbitrate, choose the channel, and ask for a contact slot for the winner."""
-        arbitration = arbitrate(candidates)
-        winner = arbitration.winner
-        for loser in arbitration.losers:
-            lost_to = winner.type.value if winner else "another offer"
-            plan.decisions.append(
-                Suppression(
-                    loser,
-                    SuppressionReason.LOWER_PRIORITY,
-                    f"{lost_to} scored higher",
-                    loser.decided_ms,
-                    winner,
-                )
-            )
+        winner = self._arbitrate(plan, candidates)
         if winner is None:
             return
         rule = self.rules.rule(winner.type)
@@ -182,6 +171,24 @@ class OfferEngine:
             )
         )
         plan.decisions.append(PlannedContact(winner, choice, context, rule))
+
+    @staticmethod
+    def _arbitrate(plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
+        """The winner of candidates arising together; the others are suppressed for it."""
+        arbitration = arbitrate(candidates)
+        winner = arbitration.winner
+        for loser in arbitration.losers:
+            lost_to = winner.type.value if winner else "another offer"
+            plan.decisions.append(
+                Suppression(
+                    loser,
+                    SuppressionReason.LOWER_PRIORITY,
+                    f"{lost_to} scored higher",
+                    loser.decided_ms,
+                    winner,
+                )
+            )
+        return winner
 
     async def emit_plan(self, owner: Identity, plan: PersonPlan, outbox: Outbox) -> None:
         """Turn a committed plan into records: triggers for granted slots, suppressions else."""
@@ -285,6 +292,14 @@ class OfferEngine:
         if not request.stock_pairs and not request.trend_categories:
             return Signals()
         return await self._signals.read(request)
+
+
+def _arm(update: PersonUpdate, pending: PendingTrigger) -> None:
+    """A timer on the partition of the person's latest event (none without a source)."""
+    if update.source is not None:
+        topic, partition = update.source
+        entry = TimerEntry(topic, partition, pending.slot, pending.due_ms, pending.to_json())
+        update.plan.timers.append(entry)
 
 
 def _key(person: Identity) -> bytes:

@@ -99,7 +99,7 @@ class TimerFiring:
             reads.append(
                 (
                     firing,
-                    trip.call("HGET", keys.pending, firing.timer.trigger_type),
+                    trip.call("HGET", keys.pending, firing.timer.slot),
                     trip.call("HMGET", keys.context, "doc", "moved_to"),
                 )
             )

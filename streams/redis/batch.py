@@ -43,7 +43,7 @@ class TimerEntry:
 
     topic: str
     partition: int
-    trigger_type: str
+    slot: str  # its field under the person's pending triggers (PendingTrigger.slot)
     due_ms: int
     payload: bytes
 

@@ -62,7 +62,7 @@ def commit_args(
                 }
                 for c in contacts
             ],
-            "pending": [v for t in timers for v in (t.trigger_type, t.stored.decode())],
+            "pending": [v for t in timers for v in (t.slot, t.stored.decode())],
         }
     )
 
@@ -77,7 +77,7 @@ def queue_commit(
     """One person's commit script, and the partition timers it arms beside it."""
     keys = PersonKeys.of(owner)
     for timer in timers:
-        member = timer_member(owner.pseudonym, timer.trigger_type)
+        member = timer_member(owner.pseudonym, timer.slot)
         trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
     return trip.script(
         "commit_person",

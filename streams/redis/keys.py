@@ -15,13 +15,14 @@ Per person (``PersonKeys``):
 - ``contacts:{p}`` sorted set ``type|channel|trigger_id`` -> event time: contact history,
   the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
 - ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted``: the at-most-once guard.
-- ``pending:{p}``  hash trigger type -> pending trigger JSON (one per type per person).
+- ``pending:{p}``  hash slot -> pending trigger JSON: one per timed type, one per held
+  decision (``PendingTrigger.slot``), naming the partition whose timers hold it.
 - ``decisions:{p}`` list, newest first: the person's recent decisions, sent and suppressed,
   with their reasons ("why didn't this customer get the message?").
 
 Per input partition (``{topic:partition}``), owned with the partition:
 
-- ``timers:{t:n}`` sorted set ``pseudonym|type`` -> due time.
+- ``timers:{t:n}`` sorted set ``pseudonym|slot`` -> due time.
 - ``clock:{t:n}``  hash ``event_ms``, ``wall_ms``: the partition's event-time clock.
 
 Per erased identity, under a salted tag (:mod:`.erasures`): ``erased:{tag}`` hash.
@@ -95,8 +96,8 @@ def clock_key(topic: str, partition: int) -> str:
     return f"clock:{{{topic}:{partition}}}"
 
 
-def timer_member(pseudonym: str, trigger_type: str) -> str:
-    return f"{pseudonym}|{trigger_type}"
+def timer_member(pseudonym: str, slot: str) -> str:
+    return f"{pseudonym}|{slot}"
 
 
 def erased_key(tag: str) -> str:

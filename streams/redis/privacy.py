@@ -94,10 +94,10 @@ async def erase(store: RedisContextStore, identity: Identity, at_ms: int) -> Era
             for member, score in pairs(contacts.value)
         ]
         store.erasures.queue_remember(trip, person, at_ms, remembered[person])
-        for trigger_type, raw in pairs(pending.value):
+        for slot, raw in pairs(pending.value):
             where = orjson.loads(raw).get("timer")
             if where:
-                member = timer_member(person.pseudonym, text(trigger_type))
+                member = timer_member(person.pseudonym, text(slot))
                 trip.call("ZREM", timers_key(where[0], int(where[1])), member)
     # One DEL per key: on Redis Cluster a multi-key DEL must stay within one slot.
     deleted = [

@@ -22,7 +22,7 @@ Partition = tuple[str, int]
 class DueTimer:
     topic: str
     partition: int
-    member: str  # pseudonym|type
+    member: str  # pseudonym|slot
     due_ms: int
 
     @property
@@ -30,7 +30,7 @@ class DueTimer:
         return self.member.split("|", 1)[0]
 
     @property
-    def trigger_type(self) -> str:
+    def slot(self) -> str:
         return self.member.split("|", 1)[1]
 
     @property
@@ -70,7 +70,7 @@ def queue_due(
 def queue_release(trip: RoundTrip, timer: DueTimer, fired_payload: bytes | None) -> None:
     """Consume a fired (or stale) timer, unless it was rescheduled meanwhile."""
     if fired_payload is not None:
-        trip.script("release_pending", [timer.pending_key], [timer.trigger_type, fired_payload])
+        trip.script("release_pending", [timer.pending_key], [timer.slot, fired_payload])
     trip.script(
         "release_timer", [timers_key(timer.topic, timer.partition)], [timer.member, timer.due_ms]
     )

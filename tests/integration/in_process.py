@@ -60,6 +60,7 @@ class InProcessPipeline:
     rules: OfferRules
     wall_ms: int
     history_max: int = 50
+    grace_ms: int = 0
     namespace: str = field(default_factory=lambda: f"p{uuid.uuid4().hex[:8]}")
     emitted: list[Emitted] = field(default_factory=list)
     deadletters: list[dict[str, Any]] = field(default_factory=list)
@@ -89,6 +90,7 @@ class InProcessPipeline:
             self.topics,
             wall_clock=lambda: self.wall_ms,
             history_max=self.history_max,
+            grace_ms=self.grace_ms,
         )
         self.timers = TimerFiring(self.engine, self.metrics)
         self.ingest = IngestPipeline(

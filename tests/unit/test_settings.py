@@ -225,6 +225,7 @@ EXPECTED_DEFAULTS = {
     "REDIS_RETRY_MAX_S": "5.0",
     "API_TOKEN": "",
     "ERASURE_SALT": "",
+    "DECISION_GRACE_MS": "2000",
     "ERASURE_MEMORY_DAYS": "30.0",
     "LOG_LEVEL": "info",
     "TOPIC_CLICKSTREAM": "clickstream",

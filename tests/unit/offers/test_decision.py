@@ -97,3 +97,41 @@ def test_a_visitors_pending_trigger_is_decided_for_the_customer_they_became() ->
 def test_a_customers_pending_trigger_is_already_theirs() -> None:
     own = pending(USER, visitor_id="anon-7")
     assert own.for_owner(USER) is own
+
+
+def _cross_sell(person: Identity = USER) -> Candidate:
+    return Candidate(
+        type=CROSS,
+        person=person,
+        cause="order:o-1",
+        product_ids=("p2",),
+        store_id="store-001",
+        value=40.0,
+        priority=40.0,
+        caused_by=("m1",),
+        reason_code="complements_purchase",
+        reason_text="bought shoes; socks trend",
+        decided_ms=1_000,
+    )
+
+
+def test_a_held_decision_waits_out_the_grace_and_keeps_everything_it_decided() -> None:
+    held = PendingTrigger.holding(_cross_sell(), grace_ms=2_000)
+    assert (held.due_ms, held.scheduled_ms) == (3_000, 1_000)
+    assert held.trigger_id == _cross_sell().trigger_id
+    stored = PendingTrigger.from_json(held.to_json())
+    assert stored == held and stored.held == _cross_sell()
+
+
+def test_a_held_decision_of_a_visitor_identified_since_is_the_customers() -> None:
+    held = PendingTrigger.holding(_cross_sell(VISITOR), grace_ms=2_000).for_owner(USER)
+    assert held.held is not None
+    assert (held.held.person, held.held.visitor_id) == (USER, "anon-1")
+    assert held.held.trigger_id == held.trigger_id == _cross_sell(USER).trigger_id
+
+
+def test_a_timed_type_has_one_slot_per_person_and_each_held_decision_its_own() -> None:
+    assert pending().slot == "abandoned_basket"
+    first = PendingTrigger.holding(_cross_sell(), 2_000)
+    other = PendingTrigger.holding(replace(_cross_sell(), cause="order:o-2"), 2_000)
+    assert first.slot == f"cross_sell:{first.trigger_id}" != other.slot

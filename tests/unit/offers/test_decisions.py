@@ -129,3 +129,13 @@ def test_a_timer_replaces_the_persons_timer_of_its_type_unless_its_kind_says_oth
     )
     assert timer_slot(basket) == "user:u-1|abandoned_basket"
     assert timer_slot(browse) == "user:u-1|browse_abandonment|p1"
+
+
+def test_a_held_immediate_decision_is_returned_as_decided_when_due() -> None:
+    order = ordered("o1", 5, "o-1", 80.0, [product("sh", category="shoes")], **AS_USER)
+    trending = Signals(trending={"socks": ("so-1",)})
+    (candidate,) = immediate_candidates(fold_all([order]), [order], USER, RULES, trending)
+    held = PendingTrigger.holding(candidate, 2_000)
+    assert on_due(held, CustomerContext(), RULES, held.due_ms) == candidate
+    disabled = on_due(held, CustomerContext(), offer_rules(disabled=(candidate.type,)), 0)
+    assert isinstance(disabled, Expired) and disabled.detail == "rule disabled since scheduled"
