@@ -9,8 +9,9 @@ depends on arrival order is named where it happens (mostly: caps).
 
 Modules: :mod:`.state` (stored form), :mod:`.parts` (its pieces), one module
 per concern (:mod:`.activity`, :mod:`.interests`, :mod:`.basket`,
-:mod:`.purchases`, :mod:`.consent`), :mod:`.merge` (identity stitching) and
-:mod:`.document` (the API view); :mod:`.folding` applies events.
+:mod:`.purchases`, :mod:`.copies` (two copies of one order), :mod:`.consent`),
+:mod:`.merge` (identity stitching) and :mod:`.document` (the API view);
+:mod:`.folding` applies events.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
-from models.context import basket, consent, interests, purchases
+from models.context import basket, consent, copies, interests, purchases
 from models.context.activity import touch
 from models.context.limits import (
     ADD_WEIGHT,
@@ -82,8 +82,12 @@ def fold(
         return replace(context, basket=updated)
     if kind is EventKind.ORDER_COMPLETED:
         record = purchases.order_record(event)
-        if record is None or purchases.is_known(context, record.order_id):
+        if record is None:
             return context
+        known = purchases.known_record(context, record.order_id)
+        if known is not None:  # another copy of a counted order: it may describe it better
+            bought = purchases.purchased(event.products, at)
+            return copies.prefer(context, known, record, bought, limits)
         context = purchases.record_order(context, record, event.products, limits)
         return replace(
             context,

@@ -112,10 +112,23 @@ def add_interest(
     cap: int,
 ) -> dict[str, Affinity]:
     categories = [p.category for p in products if p.category]
-    if not categories:
+    return add_categories(affinity, categories, weight, at_ms, half_life_ms, cap)
+
+
+def add_categories(
+    affinity: dict[str, Affinity],
+    categories: Iterable[str],
+    weight: float,
+    at_ms: int,
+    half_life_ms: float,
+    cap: int,
+) -> dict[str, Affinity]:
+    """One ``weight`` per entry: a category bought twice in one order earns twice."""
+    listed = list(categories)
+    if not listed:
         return affinity
     updated = dict(affinity)
-    for category in categories:
+    for category in listed:
         updated[category] = add_weight(updated.get(category), weight, at_ms, half_life_ms)
     return _top(updated, half_life_ms, cap)
 

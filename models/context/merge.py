@@ -3,17 +3,18 @@
 Merging is idempotent: the customer remembers every visitor it absorbed in
 ``merged_anonymous_ids``, and absorbing one again changes nothing. It is also
 safe when both contexts saw the same order (resent under another messageId):
-orders are matched by order_id and counted once.
+orders are matched by order_id and counted once, described by the better of
+the two copies (:mod:`.copies`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from models.context import basket, consent, interests
+from models.context import basket, consent, copies, interests
 from models.context.activity import merge_activity
 from models.context.limits import DEFAULT_LIMITS, PURCHASE_WEIGHT, ContextLimits
-from models.context.purchases import merge_orders, shared_orders
+from models.context.purchases import known_record, merge_orders, shared_orders
 from models.context.state import CustomerContext
 
 
@@ -35,7 +36,7 @@ def merge(
         affinity = interests.take_back(
             affinity, record.categories, PURCHASE_WEIGHT, record.at_ms, half_life
         )
-    return replace(
+    merged = replace(
         merged,
         recent_products=interests.merge_views(
             customer.recent_products, anonymous.recent_products, limits.recent_products
@@ -53,3 +54,10 @@ def merge(
         ),
         consent=consent.merge(customer.consent, anonymous.consent),
     )
+    # An order both sides counted may be two copies (the visitor's from the web, the
+    # customer's from the till): the better one describes it, as in one context.
+    for theirs in shared_orders(customer, anonymous):
+        ours = known_record(merged, theirs.order_id)
+        if ours is not None:
+            merged = copies.settle_merged(merged, ours, theirs, limits)
+    return merged

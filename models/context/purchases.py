@@ -2,7 +2,8 @@
 
 Dedupe works on ``recent_orders``, capped at ``ContextLimits.recent_orders``:
 an order resent after it fell out of that window counts twice. Counters and
-totals are kept apart from the window, so the cap never loses money.
+totals are kept apart from the window, so the cap never loses money. Which
+copy of a counted order describes it is the rule of :mod:`.copies`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ def order_record(event: Event) -> OrderRecord | None:
     )
 
 
-def is_known(context: CustomerContext, order_id: str) -> bool:
-    return any(record.order_id == order_id for record in context.recent_orders)
+def known_record(context: CustomerContext, order_id: str) -> OrderRecord | None:
+    return next((r for r in context.recent_orders if r.order_id == order_id), None)
+
+
+def purchased(products: Iterable[Product], at_ms: int) -> tuple[PurchasedProduct, ...]:
+    return tuple(PurchasedProduct(p.product_id, p.category, at_ms) for p in products)
 
 
 def record_order(
@@ -44,8 +49,8 @@ def record_order(
     products: Iterable[Product],
     limits: ContextLimits,
 ) -> CustomerContext:
-    """Count a new order. The caller checks :func:`is_known` first."""
-    bought = tuple(PurchasedProduct(p.product_id, p.category, record.at_ms) for p in products)
+    """Count a new order. The caller checks :func:`known_record` first."""
+    bought = purchased(products, record.at_ms)
     latest = is_later(
         record.at_ms, record.channel, context.last_order_ms, context.last_order_channel
     )
@@ -58,9 +63,9 @@ def record_order(
         last_order_channel=record.channel if latest else context.last_order_channel,
         online_orders=context.online_orders + (record.channel != STORE),
         store_orders=context.store_orders + (record.channel == STORE),
-        recent_orders=_orders_window((*context.recent_orders, record), limits.recent_orders),
+        recent_orders=orders_window((*context.recent_orders, record), limits.recent_orders),
         recent_purchases=merge_purchased(context.recent_purchases, bought, limits.recent_purchases),
-        purchases_by_store=_count_store(context.purchases_by_store, record, 1, limits.stores),
+        purchases_by_store=count_store(context.purchases_by_store, record, 1, limits.stores),
     )
 
 
@@ -85,7 +90,7 @@ def merge_orders(
             visits = StoreVisits(mine.orders + visits.orders, last)
         by_store[store_id] = visits
     for record in shared:
-        by_store = _count_store(by_store, record, -1, len(by_store))
+        by_store = count_store(by_store, record, -1, len(by_store))
     last_ms, last_channel = customer.last_order_ms, customer.last_order_channel
     theirs_ms, theirs_channel = anonymous.last_order_ms, anonymous.last_order_channel
     if theirs_ms is not None and is_later(theirs_ms, theirs_channel or "", last_ms, last_channel):
@@ -106,7 +111,7 @@ def merge_orders(
         + anonymous.online_orders
         - (len(shared) - shared_in_store),
         store_orders=customer.store_orders + anonymous.store_orders - shared_in_store,
-        recent_orders=_orders_window((*customer.recent_orders, *fresh), limits.recent_orders),
+        recent_orders=orders_window((*customer.recent_orders, *fresh), limits.recent_orders),
         recent_purchases=merge_purchased(
             customer.recent_purchases, anonymous.recent_purchases, limits.recent_purchases
         ),
@@ -141,12 +146,12 @@ def merge_purchased(
     return tuple(ranked[:cap])
 
 
-def _orders_window(records: Iterable[OrderRecord], cap: int) -> tuple[OrderRecord, ...]:
+def orders_window(records: Iterable[OrderRecord], cap: int) -> tuple[OrderRecord, ...]:
     ranked = sorted(records, key=lambda r: (-r.at_ms, r.order_id))
     return tuple(ranked[:cap])
 
 
-def _count_store(
+def count_store(
     by_store: dict[str, StoreVisits], record: OrderRecord, delta: int, cap: int
 ) -> dict[str, StoreVisits]:
     """Only till purchases make a store the customer's own."""

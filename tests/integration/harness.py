@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -159,6 +160,24 @@ class WorkerProcess:
             for (sample, sample_labels), value in self.metrics().items()
             if sample == name and all((k, v) in sample_labels for k, v in labels.items())
         )
+
+
+# What the workers of the API tests are started with as API_TOKEN.
+TOKEN = "test-token-not-a-secret"
+
+
+def call(
+    worker: WorkerProcess, path: str, *, method: str = "GET", token: str | None = TOKEN
+) -> tuple[int, Any]:
+    request = urllib.request.Request(f"{worker.url}{path}", method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, body, kind = response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        status, body, kind = error.code, error.read(), error.headers["Content-Type"]
+    return status, (orjson.loads(body) if "json" in (kind or "") else body.decode())
 
 
 def produce(

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from models.offers.rules import TriggerType
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
@@ -124,27 +125,42 @@ class Customer:
             )
 
 
-def read_raw(broker: str, topic: str) -> list[bytes]:
-    """Every record value on a topic, from the beginning, as published."""
+def read_records(broker: str, topic: str) -> list[ConsumerRecord]:
+    """Every record on a topic, from the beginning, as published."""
     consumer = KafkaConsumer(bootstrap_servers=broker, group_id=None, fetch_max_wait_ms=50)
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         assignment = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assignment)
         consumer.seek_to_beginning(*assignment)
-        values: list[bytes] = []
+        records: list[ConsumerRecord] = []
         while True:
             batch = consumer.poll(timeout_ms=300)
             if not batch:
-                return values
+                return records
             for rows in batch.values():
-                values += [row.value for row in rows]
+                records += rows
     finally:
         consumer.close()
 
 
+def read_raw(broker: str, topic: str) -> list[bytes]:
+    return [record.value for record in read_records(broker, topic)]
+
+
 def read_topic(broker: str, topic: str) -> list[dict[str, Any]]:
     return [orjson.loads(value) for value in read_raw(broker, topic)]
+
+
+def published_at(worker: WorkerProcess, topic_attr: str, user: str) -> list[int]:
+    """When each record about ``user`` on a trigger topic was published (epoch ms): the
+    worker's producer stamps it as it sends, so it is when the trigger fired."""
+    records = read_records(worker.services.kafka_broker, getattr(worker.topics, topic_attr))
+    return [
+        record.timestamp
+        for record in records
+        if user in (orjson.loads(record.value).get(key) for key in ("userId", "anonymousId"))
+    ]
 
 
 def wait_for(

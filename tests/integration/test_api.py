@@ -5,20 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import redis
 
 from models.identity import Identity
 from streams.local.services import start_redis
 from streams.redis.keys import PersonKeys
-from tests.integration.harness import Services, WorkerProcess, wait_until
+from tests.integration.harness import TOKEN, Services, WorkerProcess, call, wait_until
 from tests.integration.offer_scenarios import (
     JACKET,
     SHOES,
@@ -30,22 +27,6 @@ from tests.integration.offer_scenarios import (
 from tests.integration.shopper_context import assert_identified_shopper_context
 
 pytestmark = pytest.mark.integration
-
-TOKEN = "test-token-not-a-secret"
-
-
-def call(
-    worker: WorkerProcess, path: str, *, method: str = "GET", token: str | None = TOKEN
-) -> tuple[int, Any]:
-    request = urllib.request.Request(f"{worker.url}{path}", method=method)
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status, body, kind = response.status, response.read(), response.headers["Content-Type"]
-    except urllib.error.HTTPError as error:
-        status, body, kind = error.code, error.read(), error.headers["Content-Type"]
-    return status, (orjson.loads(body) if "json" in (kind or "") else body.decode())
 
 
 @pytest.fixture(scope="module")

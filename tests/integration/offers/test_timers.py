@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import WorkerProcess
+from tests.integration.harness import WorkerProcess, wait_until
 from tests.integration.offer_scenarios import (
     BASKET_DELAY_S,
     JACKET,
     SHOES,
     SOCKS,
     Customer,
+    published_at,
+    rules_for_tests,
     suppressed,
     wait_for,
 )
@@ -75,3 +80,43 @@ def test_browse_abandonment_after_three_views_but_not_after_an_add(worker: Worke
     assert triggers[0]["offer"]["product_ids"] == ["JAC-001"]
     others = wait_for(worker, "remarketing", adder.user, timeout_s=BASKET_DELAY_S + 4)
     assert all(t["type"] != "browse_abandonment" for t in others)
+
+
+def test_a_future_dated_event_on_the_partition_does_not_fire_a_basket_early(
+    make_worker: Callable[..., WorkerProcess], log_dir: Path
+) -> None:
+    # The clamp scaled down with the delays: 1 s ahead at most, against a 4 s basket.
+    worker = make_worker(
+        extra_env={"OFFER_RULES_PATH": str(rules_for_tests(log_dir)), "CLOCK_MAX_AHEAD_S": "1"}
+    )
+    worker.create_topics()
+    worker.start()
+    shopper, stranger = Customer(worker), Customer(worker)
+
+    def applied(count: int) -> bool:
+        return worker.metric_sum("omni_events_applied_total") >= count
+
+    shopper.consent(email=True)
+    shopper.flush()
+    wait_until(lambda: applied(1), what="consent applied")  # before the basket is decided
+    now = datetime.now(UTC)
+    added = now.replace(microsecond=now.microsecond // 1000 * 1000)  # event times are in ms
+    shopper.event("basket", "Product Added", at=added, **SHOES)
+    # Valid (under MAX_FUTURE_S), 23 h ahead, and on the shopper's partition of the
+    # basket topic (the shopper's record key), published right after the add.
+    stranger.event(
+        "basket", "Cart Viewed", at=added + timedelta(hours=23), key=shopper.user.encode()
+    )
+    shopper.flush()
+    stranger.flush()
+    wait_until(lambda: applied(3), what="the add and the future-dated event applied")
+
+    triggers = wait_for(worker, "remarketing", shopper.user, timeout_s=30)
+    assert [t["type"] for t in triggers] == ["abandoned_basket"], "the basket must still fire"
+    after_ms = published_at(worker, "remarketing", shopper.user)[0] - round(
+        added.timestamp() * 1000
+    )
+    assert after_ms >= (BASKET_DELAY_S - 1) * 1000, f"fired {after_ms} ms after the add"
+    # and once: no second reminder within another delay
+    again = wait_for(worker, "remarketing", shopper.user, count=2, timeout_s=BASKET_DELAY_S)
+    assert len(again) == 1
