@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,7 @@ from config import TopicNames
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
-from models.offers.arbitration import arbitrate
+from models.offers.arbitration import arbitrate, moments
 from models.offers.channels import ChannelChoice, choose_channel
 from models.offers.decision import Candidate, PendingTrigger, SignalRequest, Signals
 from models.offers.decisions import (
@@ -39,6 +38,7 @@ from models.offers.pressure import PressureVerdict, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
+from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
     ContactRequest,
@@ -113,6 +113,7 @@ class OfferEngine:
         self._metrics = metrics
         self._topics = topics
         self.wall_clock = wall_clock
+        self.restocks = RestockReevaluation(self, metrics)
 
     async def plan(self, people: list[PersonUpdate]) -> None:
         """Decide for every person of a batch on their folded context (the store's Planner)."""
@@ -131,13 +132,8 @@ class OfferEngine:
             candidates = immediate_candidates(
                 update.context, update.events, person, self.rules, signals
             )
-            # Candidates compete when they arise at the same moment (from one event);
-            # a backfilled order and today's visit in one batch do not.
-            by_moment: dict[int, list[Candidate]] = defaultdict(list)
-            for candidate in candidates:
-                by_moment[candidate.decided_ms].append(candidate)
-            for moment in sorted(by_moment):
-                self.plan_decision(update.plan, update.context, person, by_moment[moment])
+            for competing in moments(candidates):
+                self.plan_decision(update.plan, update.context, person, competing)
 
     def plan_decision(
         self,
@@ -209,15 +205,14 @@ class OfferEngine:
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
         """Emit what the batch decided, then one round trip: mark sent, clean up merged
-        visitors, count trends and stock, advance the partitions' event-time clocks."""
-        outbox = Outbox()
-        for owner, person in result.people.items():
-            await self.emit_plan(owner, person.plan, outbox)
-        await self.confirm(outbox)
+        visitors, count trends, record stock and restock watches, advance the partitions'
+        event-time clocks. Then decide again for the watchers of what was restocked."""
+        outbox = await self.send_plans({o: p.plan for o, p in result.people.items()})
         trip = self.contexts.gateway.round_trip()
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed)
+        readings = self.restocks.queue_finish(trip, result.people.values(), observed)
         now = self.wall_clock()
         # A future-dated event must not drag its partition's clock (and everyone's timers
         # on it) ahead of the wall clock; backfills of the past still move it in event time.
@@ -225,12 +220,16 @@ class OfferEngine:
         queue_advance_clocks(trip, {tp: min(ms, limit) for tp, ms in clock_marks.items()}, now)
         await trip.send()
         self._signals.note_observed(trends)
+        await self.restocks.reevaluate(readings)
 
-    @staticmethod
-    async def confirm(outbox: Outbox) -> None:
-        """Await every record queued by one step at once (one wait per batch)."""
+    async def send_plans(self, plans: Mapping[Identity, PersonPlan]) -> Outbox:
+        """Emit committed plans, and wait until Kafka has every record (one wait)."""
+        outbox = Outbox()
+        for owner, plan in plans.items():
+            await self.emit_plan(owner, plan, outbox)
         if outbox.deliveries:
             await asyncio.gather(*outbox.deliveries)
+        return outbox
 
     def queue_outcomes(self, trip: RoundTrip, outbox: Outbox) -> None:
         """Once Kafka has the records: mark the triggers sent, record every decision."""

@@ -13,10 +13,12 @@ import orjson
 
 from models.context import CustomerContext, to_document
 from models.identity import Identity
+from models.offers.restock import scope as restock_scope
 from streams.redis.contacts import read_contacts
 from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import read_history
 from streams.redis.keys import PersonKeys, pairs, text
+from streams.redis.restock import queue_unwatch
 
 
 async def _linked(
@@ -66,7 +68,9 @@ async def export(
 
 
 async def erase(store: RedisContextStore, identity: Identity) -> bool:
-    """Delete every key of the person and of their linked anonymous ids."""
+    """Delete every key of the person and of their linked anonymous ids, and take the
+    person out of the restock indexes of the stores they bought at (only customers
+    with a store are watched there)."""
     owner = await store.resolve(identity)
     context = await store.get(owner)
     people = {owner, identity, *await _linked(store, owner, context)}
@@ -74,5 +78,7 @@ async def erase(store: RedisContextStore, identity: Identity) -> bool:
     trip = store.gateway.round_trip()
     # One DEL per key: on Redis Cluster a multi-key DEL must stay within one slot.
     deleted = [trip.call("DEL", key) for key in keys]
+    if context is not None:
+        queue_unwatch(trip, owner.pseudonym, restock_scope(context))
     await trip.send()
     return any(int(reply.value) for reply in deleted)

@@ -164,6 +164,22 @@ def event(
     return document
 
 
+def till_order(
+    user: str | None, store: str, at: datetime, products: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A till sale at ``store``, with a loyalty id unless ``user`` is None."""
+    return event(
+        "Order Completed",
+        at,
+        user=user,
+        channel="store",
+        order_id=f"till-{uuid.uuid4().hex[:8]}",
+        total=round(sum(p.get("price", 0.0) for p in products), 2),
+        store_id=store,
+        products=products,
+    )
+
+
 def run_in_process(
     redis_url: str,
     scenario: Callable[[InProcessPipeline], Awaitable[None]],
