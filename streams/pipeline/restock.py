@@ -87,30 +87,24 @@ class RestockReevaluation:
     async def _decide(self, watching: dict[str, list[Restock]]) -> None:
         contexts = await self._read(watching)
         plans: dict[Identity, PersonPlan] = defaultdict(PersonPlan)
+        outcomes = self._metrics.restock_reevaluations
         for pseudonym, restocks in watching.items():
-            found = contexts.get(pseudonym)
+            if pseudonym not in contexts:  # erased since they watched
+                outcomes.labels("not_eligible").inc(len(restocks))
+                continue
+            owner, context = contexts[pseudonym]
             candidates: list[Candidate] = []
             for restock in restocks:
-                decided = [] if found is None else self._candidates(found, restock)
-                self._metrics.restock_reevaluations.labels(
-                    "decided" if decided else "not_eligible"
-                ).inc()
+                decided = restock_candidates(context, owner, restock, self._engine.rules)
+                outcomes.labels("decided" if decided else "not_eligible").inc()
                 candidates += decided
-            if found is not None and candidates:
-                owner, context = found
-                for competing in moments(candidates):
-                    self._engine.plan_decision(plans[owner], context, owner, competing)
+            for competing in moments(candidates):
+                self._engine.plan_decision(plans[owner], context, owner, competing)
         await reserve_contacts(self._gateway, self._engine.rules.caps, plans)
         outbox = await self._engine.send_plans(plans)
         trip = self._gateway.round_trip()
         self._engine.queue_outcomes(trip, outbox)
         await trip.send()
-
-    def _candidates(
-        self, found: tuple[Identity, CustomerContext], restock: Restock
-    ) -> list[Candidate]:
-        owner, context = found
-        return restock_candidates(context, owner, restock, self._engine.rules)
 
     async def _read(self, pseudonyms: Iterable[str]) -> dict[str, tuple[Identity, CustomerContext]]:
         """The watchers' contexts, and who they are: the index holds only pseudonyms, a

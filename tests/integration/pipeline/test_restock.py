@@ -86,6 +86,24 @@ def test_a_reading_sent_with_a_person_is_recorded_too(redis_url: str) -> None:
     assert f"3 in stock at {store}" in trigger["reason"]["text"]
 
 
+def test_an_older_reading_arriving_late_changes_nothing(redis_url: str) -> None:
+    store, product = _shop()
+    user, history = _customer(store)
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process([*history, _stock(store, product, 6, T0 - timedelta(hours=1))])
+        await pipeline.process([_stock(store, product, 0, T0 - timedelta(hours=2))])
+        await pipeline.process(_views(user, product, 20, 19))
+
+    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    (trigger,) = _web_to_store(pipeline, user)
+    assert f"6 in stock at {store}" in trigger["reason"]["text"]
+    readings = pipeline.metrics.stock_readings
+    assert readings.labels("recorded")._value.get() == 1
+    assert readings.labels("stale")._value.get() == 1
+    assert pipeline.metrics.restocks._value.get() == 1  # unknown -> 6, not the late 0
+
+
 def test_a_restock_offers_the_store_once_to_its_recent_viewers(redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
