@@ -129,6 +129,24 @@ class Metrics:
         self.timers_fired = Counter(
             f"{PREFIX}_timers_fired_total", "Pending triggers whose deadline passed", registry=r
         )
+        self.stock_readings = Counter(
+            f"{PREFIX}_stock_readings_total",
+            "Stock Updated readings, by outcome (recorded; stale: the store held a later one)",
+            ["outcome"],
+            registry=r,
+        )
+        self.restocks = Counter(
+            f"{PREFIX}_restocks_total",
+            "Stock readings that took a product at a store from 0 or unknown units to more",
+            registry=r,
+        )
+        self.restock_reevaluations = Counter(
+            f"{PREFIX}_restock_reevaluations_total",
+            "Watchers decided again after a restock, by outcome (decided: sent or suppressed, "
+            "see the trigger metrics; not_eligible: their store or views no longer qualify)",
+            ["outcome"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             f"{PREFIX}_consumer_lag",
             "Records behind the fetch high watermark, per input partition of this worker",

@@ -7,7 +7,8 @@ The order is total, so two workers (or a replay) always pick the same winner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from models.offers.decision import Candidate
@@ -35,3 +36,12 @@ def arbitrate(candidates: Sequence[Candidate]) -> Arbitration:
     unique = {c.trigger_id: c for c in sorted(candidates, key=lambda c: c.decided_ms)}
     ranked = sorted(unique.values(), key=rank_key)
     return Arbitration(ranked[0], tuple(ranked[1:]))
+
+
+def moments(candidates: Iterable[Candidate]) -> list[list[Candidate]]:
+    """The candidates that compete, oldest moment first: those that arose at the same
+    moment (from one event). A backfilled order and today's visit in one batch do not."""
+    by_moment: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_moment[candidate.decided_ms].append(candidate)
+    return [by_moment[moment] for moment in sorted(by_moment)]

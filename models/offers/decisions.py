@@ -29,6 +29,7 @@ from models.offers.decision import (
     Subject,
 )
 from models.offers.kinds import KINDS, Kind
+from models.offers.restock import Restock, RestockReach, RestockWatch
 from models.offers.rules import OfferRules, SuppressionReason, TriggerType
 
 
@@ -81,11 +82,45 @@ def candidates_now(
     context: CustomerContext, person: Identity, rules: OfferRules, signals: Signals, now_ms: int
 ) -> list[Candidate]:
     """Every candidate of the enabled rules that holds at ``now_ms``, unranked."""
-    subject = Subject(context, person, _linked_visitor(person, context))
+    subject = Subject(context, person, linked_visitor(person, context))
     found: list[Candidate] = []
     for kind in _enabled(rules):
         found += kind.candidates_now(subject, rules, signals, now_ms)
     return found
+
+
+def restock_reach(rules: OfferRules) -> RestockReach:
+    """How far back and how many watchers a restock re-evaluates: the widest of the kinds'."""
+    reach = RestockReach()
+    for kind in _enabled(rules):
+        reach = reach.widest(kind.restock_reach(kind.rule(rules)))
+    return reach
+
+
+def restock_watches(
+    context: CustomerContext, events: Sequence[Event], person: Identity, rules: OfferRules
+) -> list[RestockWatch]:
+    """The (store, product) pairs whose restock should re-evaluate the person, each with
+    the latest time their interest qualified; none while restocks reach nobody."""
+    if not restock_reach(rules).enabled:
+        return []
+    ordered = sorted(events, key=attrgetter("order_key"))
+    subject = Subject(context, person)
+    latest: dict[tuple[str, str], int] = {}
+    for kind in _enabled(rules):
+        for watch in kind.restock_watches(subject, ordered, rules):
+            pair = (watch.store_id, watch.product_id)
+            latest[pair] = max(latest.get(pair, watch.viewed_ms), watch.viewed_ms)
+    return [RestockWatch(store, product, at) for (store, product), at in sorted(latest.items())]
+
+
+def restock_candidates(
+    context: CustomerContext, person: Identity, restock: Restock, rules: OfferRules
+) -> list[Candidate]:
+    """What a restock makes worth sending a watcher, decided at the reading's event time."""
+    subject = Subject(context, person, linked_visitor(person, context))
+    found = (kind.on_restock(subject, restock, rules) for kind in _enabled(rules))
+    return [candidate for candidate in found if candidate is not None]
 
 
 def signals_needed(
@@ -145,7 +180,7 @@ def latest_visitor(person: Identity, ordered: Sequence[Event]) -> str | None:
     return ordered[-1].anonymous_id
 
 
-def _linked_visitor(person: Identity, context: CustomerContext) -> str | None:
+def linked_visitor(person: Identity, context: CustomerContext) -> str | None:
     """A customer's latest linked visitor id rides along for downstream ad audiences."""
     if person.is_anonymous or not context.anonymous_ids:
         return None

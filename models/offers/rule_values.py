@@ -114,13 +114,15 @@ def check_keys(
             raise RulesError(f"{field} is missing", field)
 
 
-def whole_number(value: Any, field: str, *, minimum: int) -> int:
+def whole_number(value: Any, field: str, *, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise RulesError(
             f"{field}: must be a whole number of at least {minimum}, not {show(value)}", field
         )
     if value < minimum:
         raise RulesError(f"{field}: must be at least {minimum}, not {value}", field)
+    if maximum is not None and value > maximum:
+        raise RulesError(f"{field}: must be at most {maximum}, not {value}", field)
     return value
 
 

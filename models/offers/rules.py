@@ -56,6 +56,10 @@ class TriggerRule:
     min_views: int = 0
     window_ms: int = 0
     lapse_ms: int = 0
+    # How recent qualifying views must be for a restock to re-evaluate the viewer, and
+    # the most viewers one restock re-evaluates (0: restocks re-evaluate nobody).
+    restock_window_ms: int = 0
+    restock_max_people: int = 0
 
 
 @dataclass(frozen=True, slots=True)

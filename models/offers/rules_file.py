@@ -54,6 +54,9 @@ _QUIET_KEYS = ("start", "end", "timezone", "channels")
 _TRENDS_KEYS = ("window",)
 _TRIGGER_KEYS = ("enabled", "priority", "delay", "cooldown", "channels", "offer")
 _OFFER_KEYS = ("offer_id", "incentive", "expires")
+#: Each re-evaluated person costs a context read and a decision in the restock's batch,
+#: so one restock may not make a batch unboundedly long.
+MAX_RESTOCK_PEOPLE = 5_000
 
 
 def parse_rules(document: Mapping[str, Any]) -> OfferRules:
@@ -183,10 +186,8 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
     for key in thresholds:
         if key not in table:
             field = values.join(path, key)
-            raise RulesError(
-                f"{field} is missing ({trigger_type.value} needs {' and '.join(thresholds)})",
-                field,
-            )
+            needs = " and ".join(filter(None, (", ".join(thresholds[:-1]), thresholds[-1])))
+            raise RulesError(f"{field} is missing ({trigger_type.value} needs {needs})", field)
     enabled = table["enabled"]
     if not isinstance(enabled, bool):
         raise RulesError(
@@ -204,6 +205,18 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
         window_ms = values.positive_duration(table["window"], f"{path}.window")
     if "lapse" in thresholds:
         lapse_ms = values.positive_duration(table["lapse"], f"{path}.lapse")
+    restock_window_ms = restock_max_people = 0
+    if "restock_window" in thresholds:
+        restock_window_ms = values.positive_duration(
+            table["restock_window"], f"{path}.restock_window"
+        )
+    if "restock_max_people" in thresholds:
+        restock_max_people = values.whole_number(
+            table["restock_max_people"],
+            f"{path}.restock_max_people",
+            minimum=0,
+            maximum=MAX_RESTOCK_PEOPLE,
+        )
     return TriggerRule(
         type=trigger_type,
         enabled=enabled,
@@ -215,6 +228,8 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
         min_views=min_views,
         window_ms=window_ms,
         lapse_ms=lapse_ms,
+        restock_window_ms=restock_window_ms,
+        restock_max_people=restock_max_people,
     )
 
 

@@ -41,3 +41,15 @@ def viewed_enough(
         if view.product_id not in excluded
         and view_count(context, view.product_id, at_ms, rule.window_ms) >= max(rule.min_views, 1)
     ]
+
+
+def latest_qualifying_view(
+    context: CustomerContext, product_id: str, rule: TriggerRule, at_ms: int, recent_ms: int
+) -> int | None:
+    """The time of the latest view in ``(at_ms - recent_ms, at_ms]`` that brought the
+    product to ``rule.min_views`` views within ``rule.window_ms``, or None: when the
+    interest last held, if it held recently enough."""
+    for viewed_ms in views_within(context, product_id, at_ms, recent_ms):
+        if view_count(context, product_id, viewed_ms, rule.window_ms) >= max(rule.min_views, 1):
+            return viewed_ms
+    return None

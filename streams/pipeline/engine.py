@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -26,8 +24,8 @@ from config import TopicNames
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
-from models.offers.arbitration import arbitrate
-from models.offers.channels import ChannelChoice, choose_channel
+from models.offers.arbitration import arbitrate, moments
+from models.offers.channels import choose_channel
 from models.offers.decision import Candidate, PendingTrigger, SignalRequest, Signals
 from models.offers.decisions import (
     immediate_candidates,
@@ -36,9 +34,11 @@ from models.offers.decisions import (
     topic_of,
 )
 from models.offers.pressure import PressureVerdict, pressure_text
-from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
+from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.metrics import Metrics
+from streams.pipeline.plans import Outbox, PlannedContact, Suppression
+from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
     ContactRequest,
@@ -60,34 +60,6 @@ Partition = tuple[str, int]
 
 def wall_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class Suppression:
-    decision: Candidate | PendingTrigger
-    reason: SuppressionReason
-    detail: str
-    at_ms: int
-    beaten_by: Candidate | None = None
-
-
-@dataclass(frozen=True)
-class PlannedContact:
-    """A winner that asked for a contact slot; its verdict decides trigger or suppression."""
-
-    candidate: Candidate
-    choice: ChannelChoice
-    context: CustomerContext
-    rule: TriggerRule
-
-
-@dataclass
-class Outbox:
-    """Records one step queued, and the triggers to mark sent once they are delivered."""
-
-    deliveries: list[Awaitable[Any]] = field(default_factory=list)
-    sent: list[tuple[Identity, str]] = field(default_factory=list)
-    history: list[tuple[Identity, bytes]] = field(default_factory=list)
 
 
 class OfferEngine:
@@ -115,6 +87,7 @@ class OfferEngine:
         self._metrics = metrics
         self._topics = topics
         self.wall_clock = wall_clock
+        self.restocks = RestockReevaluation(self, metrics)
 
     async def plan(self, people: list[PersonUpdate]) -> None:
         """Decide for every person of a batch on their folded context (the store's Planner)."""
@@ -127,18 +100,13 @@ class OfferEngine:
             candidates = immediate_candidates(
                 update.context, update.events, person, self.rules, signals
             )
-            # Candidates compete when they arise at the same moment (from one event);
-            # a backfilled order and today's visit in one batch do not.
-            by_moment: dict[int, list[Candidate]] = defaultdict(list)
-            for candidate in candidates:
-                by_moment[candidate.decided_ms].append(candidate)
-            for moment in sorted(by_moment):
+            for competing in moments(candidates):
                 if self._grace_ms > 0 and update.source is not None:
-                    winner = self._arbitrate(update.plan, by_moment[moment])
+                    winner = self._arbitrate(update.plan, competing)
                     if winner is not None:
                         _arm(update, PendingTrigger.holding(winner, self._grace_ms))
                     continue
-                self.plan_decision(update.plan, update.context, person, by_moment[moment])
+                self.plan_decision(update.plan, update.context, person, competing)
 
     def plan_decision(
         self,
@@ -216,15 +184,14 @@ class OfferEngine:
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
         """Emit what the batch decided, then one round trip: mark sent, clean up merged
-        visitors, count trends and stock, advance the partitions' event-time clocks."""
-        outbox = Outbox()
-        for owner, person in result.people.items():
-            await self.emit_plan(owner, person.plan, outbox)
-        await self.confirm(outbox)
+        visitors, count trends, record stock and restock watches, advance the partitions'
+        event-time clocks. Then decide again for the watchers of what was restocked."""
+        outbox = await self.send_plans({o: p.plan for o, p in result.people.items()})
         trip = self.contexts.gateway.round_trip()
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed)
+        readings = self.restocks.queue_finish(trip, result.people.values(), observed)
         now = self.wall_clock()
         # A future-dated event must not drag its partition's clock (and everyone's timers
         # on it) ahead of the wall clock; backfills of the past still move it in event time.
@@ -232,12 +199,16 @@ class OfferEngine:
         queue_advance_clocks(trip, {tp: min(ms, limit) for tp, ms in clock_marks.items()}, now)
         await trip.send()
         self._signals.note_observed(trends)
+        await self.restocks.reevaluate(readings)
 
-    @staticmethod
-    async def confirm(outbox: Outbox) -> None:
-        """Await every record queued by one step at once (one wait per batch)."""
+    async def send_plans(self, plans: Mapping[Identity, PersonPlan]) -> Outbox:
+        """Emit committed plans, and wait until Kafka has every record (one wait)."""
+        outbox = Outbox()
+        for owner, plan in plans.items():
+            await self.emit_plan(owner, plan, outbox)
         if outbox.deliveries:
             await asyncio.gather(*outbox.deliveries)
+        return outbox
 
     def queue_outcomes(self, trip: RoundTrip, outbox: Outbox) -> None:
         """Once Kafka has the records: mark the triggers sent, record every decision."""

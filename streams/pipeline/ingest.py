@@ -145,7 +145,8 @@ class IngestPipeline:
                 self._metrics.events_personless.labels(event.kind.value).inc()
         result = await self._apply(events, lambda event: origins[id(event)].record.partition_key)
         if self._after_batch is not None:
-            await self._after_batch(result, result.applied, _clock_marks(events, origins))
+            observed = _observed(events, result.applied)
+            await self._after_batch(result, observed, _clock_marks(events, origins))
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
             rejected.append(_processing_error(origins[id(event)], exc))
@@ -221,6 +222,14 @@ class IngestPipeline:
         await asyncio.gather(*sends)
         for rejection, _record in rejected:
             self._metrics.deadletters.labels(rejection.reason.value).inc()
+
+
+def _observed(events: list[Event], applied: list[Event]) -> list[Event]:
+    """What the batch tells the world beyond people: the events applied, and every stock
+    reading. Stock is a store fact, idempotent by event time, so personless and
+    redelivered readings count too (a redelivery finds what the first delivery did)."""
+    first = {id(event) for event in applied}
+    return [*applied, *(e for e in events if e.stock is not None and id(e) not in first)]
 
 
 def _clock_marks(events: list[Event], origins: dict[int, _Origin]) -> dict[tuple[str, int], int]:

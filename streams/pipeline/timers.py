@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from models.context import CustomerContext
 from models.identity import Identity
 from models.offers.decision import Expired, PendingTrigger
 from models.offers.decisions import on_due
 from streams.metrics import Metrics
-from streams.pipeline.engine import OfferEngine, Outbox, Partition, Suppression
+from streams.pipeline.engine import OfferEngine, Partition
+from streams.pipeline.plans import Suppression
 from streams.redis.batch import PersonPlan
-from streams.redis.contacts import commit_args, queue_commit
+from streams.redis.contacts import reserve_contacts
 from streams.redis.keys import PersonKeys, text
 from streams.redis.timers import DueTimer, queue_due, queue_release
 
@@ -74,11 +74,8 @@ class TimerFiring:
                 continue
             self._engine.plan_decision(plans[owner], context, owner, [outcome])
 
-        await self._reserve(plans)
-        outbox = Outbox()
-        for owner, plan in plans.items():
-            await self._engine.emit_plan(owner, plan, outbox)
-        await self._engine.confirm(outbox)
+        await reserve_contacts(self._gateway, self._engine.rules.caps, plans)
+        outbox = await self._engine.send_plans(plans)
         trip = self._gateway.round_trip()
         self._engine.queue_outcomes(trip, outbox)
         for firing in firings:
@@ -132,18 +129,6 @@ class TimerFiring:
         await trip.send()
         for key, owner in moved.items():
             found[key] = (owner, _context(docs[key].value))
-
-    async def _reserve(self, plans: dict[Identity, PersonPlan]) -> None:
-        trip = self._gateway.round_trip()
-        replies: dict[Identity, Any] = {}
-        caps = self._engine.rules.caps
-        for owner, plan in plans.items():
-            if plan.contacts:
-                body = commit_args(caps=caps, contacts=plan.contacts, timers=(), check=False)
-                replies[owner] = queue_commit(trip, owner, body, ())
-        await trip.send()
-        for owner, reply in replies.items():
-            plans[owner].verdicts = reply.value[1]
 
 
 def _context(doc: bytes | None) -> CustomerContext | None:

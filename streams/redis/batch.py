@@ -79,6 +79,8 @@ class PersonUpdate:
     events: list[Event]
     source: tuple[str, int] | None = None  # the partition of their latest event
     plan: PersonPlan = field(default_factory=PersonPlan)
+    # Their context as stored before the batch: what the batch took away (restock watches).
+    stored: CustomerContext = field(default_factory=CustomerContext)
 
 
 class Planner(Protocol):

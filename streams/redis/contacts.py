@@ -7,7 +7,7 @@ are passed in here. A reservation is marked emitted once Kafka has the trigger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -15,7 +15,7 @@ import orjson
 from models.identity import Identity
 from models.offers.pressure import DAY_MS, HISTORY_MS, WEEK_MS, Contact
 from models.offers.rules import ContactCaps
-from streams.redis.batch import ContactRequest, ContactVerdict, TimerEntry
+from streams.redis.batch import ContactRequest, ContactVerdict, PersonPlan, TimerEntry
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
 
@@ -93,6 +93,22 @@ def queue_commit(
         [plan_json, doc],
         decode=decode_commit,
     )
+
+
+async def reserve_contacts(
+    gateway: RedisGateway, caps: ContactCaps, plans: Mapping[Identity, PersonPlan]
+) -> None:
+    """Contact slots for decisions taken outside a batch's commit (due timers, restocks):
+    one script per person, no context written, in one round trip (none when no plan asks)."""
+    trip = gateway.round_trip()
+    replies: dict[Identity, Reply] = {}
+    for owner, plan in plans.items():
+        if plan.contacts:
+            body = commit_args(caps=caps, contacts=plan.contacts, timers=(), check=False)
+            replies[owner] = queue_commit(trip, owner, body, ())
+    await trip.send()
+    for owner, reply in replies.items():
+        plans[owner].verdicts = reply.value[1]
 
 
 def decode_commit(raw: list[Any]) -> tuple[int, list[ContactVerdict]]:

@@ -125,7 +125,9 @@ class RedisContextStore:
             context, merged = self._merge_visitors(person, absorbed.get(person.owner, []), result)
             outcome = fold_new_events(context, person.events, person.already_seen, self.limits)
             source = source_of(person.events[-1]) if source_of else None
-            update = PersonUpdate(person.owner, outcome.context, person.events, source)
+            update = PersonUpdate(
+                person.owner, outcome.context, person.events, source, stored=person.context
+            )
             people.append((person, update, merged, outcome))
         if planner is not None:
             await planner.plan([update for _p, update, _m, _o in people])

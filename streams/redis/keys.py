@@ -27,8 +27,19 @@ Per input partition (``{topic:partition}``), owned with the partition:
 
 Per erased identity, under a salted tag (:mod:`.erasures`): ``erased:{tag}`` hash.
 
-Shared: ``stock:{store}`` hash product -> ``units|event_ms``; ``trends:{minute}``
-hash ``kind|scope|...`` -> count, one bucket per event-time minute.
+Per store (``{store}``, the store id with ``%``, ``{`` and ``}`` percent-escaped, so
+every key of one store is in one slot and no two stores share one):
+
+- ``stock:{s}``  hash product -> ``units|event_ms|before``: the reading with the latest
+  event time, and the units before it (-1: unknown), so a redelivered reading answers
+  as the first delivery did.
+- ``viewers:{s}:<product>`` sorted set pseudonym -> time of their latest qualifying
+  view: the customers a restock of that product at that store re-evaluates. Members
+  are pseudonyms (fixed-length digests: no input can forge or split one); the person
+  behind one is read from their context. Pruned to the restock window and capped.
+
+Shared: ``trends:{minute}`` hash ``kind|scope|...`` -> count, one bucket per
+event-time minute.
 """
 
 from __future__ import annotations
@@ -105,7 +116,18 @@ def erased_key(tag: str) -> str:
 
 
 def stock_key(store_id: str) -> str:
-    return f"stock:{{{store_id}}}"
+    return f"stock:{{{_store_tag(store_id)}}}"
+
+
+def viewers_key(store_id: str, product_id: str) -> str:
+    # The tag holds no brace, so it ends at the first "}": the product is all that follows.
+    return f"viewers:{{{_store_tag(store_id)}}}:{product_id}"
+
+
+def _store_tag(store_id: str) -> str:
+    """A hash tag that is the store id itself unless it holds ``%``, ``{`` or ``}``: a raw
+    brace would cut the tag short or empty it, and split a store's keys across slots."""
+    return store_id.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
 
 
 def trends_key(minute: int) -> str:

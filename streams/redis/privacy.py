@@ -15,11 +15,13 @@ import orjson
 from models.context import CustomerContext, to_document
 from models.identity import Identity
 from models.offers.pressure import Contact
+from models.offers.restock import scope as restock_scope
 from streams.redis.contacts import parse_contact, read_contacts
 from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import read_history
 from streams.redis.erasures import Erased
 from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
+from streams.redis.restock import queue_unwatch
 
 
 async def _linked(
@@ -70,7 +72,8 @@ async def export(
 
 async def erase(store: RedisContextStore, identity: Identity, at_ms: int) -> Erased:
     """Delete every key of the person and of their linked anonymous ids, with the timers
-    their pending triggers wait on, and remember the erasure under a salted tag
+    their pending triggers wait on and their entries in the restock indexes of the
+    stores they bought at, and remember the erasure under a salted tag
     (:mod:`.erasures`): events from before ``at_ms`` still queued are dropped, and caps
     survive."""
     owner = await store.resolve(identity)
@@ -103,5 +106,7 @@ async def erase(store: RedisContextStore, identity: Identity, at_ms: int) -> Era
     deleted = [
         trip.call("DEL", key) for key in sorted({k for p in people for k in PersonKeys.of(p).all})
     ]
+    if context is not None:
+        queue_unwatch(trip, owner.pseudonym, restock_scope(context))
     await trip.send()
     return Erased(any(int(reply.value) for reply in deleted), remembered[owner])

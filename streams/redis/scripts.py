@@ -156,14 +156,48 @@ end
 return 1
 """
 
-# KEYS: stock. ARGV: product, units, event_ms. Keeps the reading with the latest event time.
+# A stock reading, and who to re-evaluate when it is a restock. KEYS: stock, viewers (the
+# store's viewers of that product: same store, same slot). ARGV: product, units, event_ms,
+# since_ms, max_people. Keeps the reading with the latest event time as
+# 'units|event_ms|before'; the same reading again (a redelivery) answers as it did the
+# first time. Returns {recorded (0: an older reading), units before (-1: unknown)} and,
+# when the reading takes the product from 0 or unknown to more, the viewers scored after
+# since_ms, newest first, at most max_people.
 SET_STOCK = """
+local units, at, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[5])
+local before = -1
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
-  local at = tonumber(string.match(current, '|(%d+)$'))
-  if at and at > tonumber(ARGV[3]) then return 0 end
+  local held = {}
+  for field in string.gmatch(current, '[^|]+') do held[#held + 1] = tonumber(field) end
+  if held[2] and held[2] > at then return {0, held[1]} end
+  if held[2] == at and held[1] == units and held[3] then before = held[3] else before = held[1] end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. before)
+local reply = {1, before}
+if units > 0 and before <= 0 and max > 0 then
+  local since = '(' .. ARGV[4]
+  local watchers = redis.call('ZREVRANGEBYSCORE', KEYS[2], '+inf', since, 'LIMIT', 0, max)
+  for _, member in ipairs(watchers) do reply[#reply + 1] = member end
+end
+return reply
+"""
+
+# KEYS: viewers (one store's viewers of one product). ARGV: window_ms, max_people, then
+# pseudonym, viewed_ms pairs. Each person keeps their latest view; views a window older
+# than the newest are dropped, then all but the newest max_people.
+NOTE_VIEWERS = """
+local window, max = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 3, #ARGV, 2 do
+  local held = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if not held or tonumber(held) < tonumber(ARGV[i + 1]) then
+    redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+  end
+end
+local newest = tonumber(redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', newest - window)
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(max + 1))
+redis.call('PEXPIRE', KEYS[1], window)
 return 1
 """
 
@@ -215,6 +249,7 @@ ALL: dict[str, str] = {
     "remember_erasure": REMEMBER_ERASURE,
     "mark_emitted": MARK_EMITTED,
     "set_stock": SET_STOCK,
+    "note_viewers": NOTE_VIEWERS,
     "advance_clock": ADVANCE_CLOCK,
     "due_timers": DUE_TIMERS,
     "release_pending": RELEASE_PENDING,

@@ -1,4 +1,7 @@
-"""Live signals the decisions read: stock at stores and trending products per category."""
+"""Live signals the decisions read: stock at stores and trending products per category.
+
+Stock readings are written by :mod:`.restock`; trends are counted here.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +28,12 @@ _TREND_KINDS = {
 
 
 def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[str, int]]:
-    """Stock levels and per-minute trend counts from freshly applied events.
+    """Per-minute trend counts from freshly applied events.
 
     Returns the trend increments, for :meth:`SignalReader.note_observed`.
     """
     buckets: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for event in events:
-        if event.stock is not None:
-            trip.script(
-                "set_stock",
-                [stock_key(event.stock.store_id)],
-                [event.stock.product_id, event.stock.quantity, event.event_time_ms],
-            )
         kind = _TREND_KINDS.get(event.kind)
         if kind is None:
             continue

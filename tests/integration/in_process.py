@@ -172,19 +172,18 @@ def event(
 
 
 def till_order(
-    user: str, at: datetime, products: list[dict[str, Any]], **extra: Any
+    user: str | None, store: str, at: datetime, products: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """A till sale at store-001 of these products, priced at their sum."""
+    """A till sale at ``store``, with a loyalty id unless ``user`` is None."""
     return event(
         "Order Completed",
         at,
         user=user,
         channel="store",
-        order_id=f"o-{uuid.uuid4().hex[:6]}",
-        total=round(sum(p["price"] for p in products), 2),
-        store_id="store-001",
+        order_id=f"till-{uuid.uuid4().hex[:8]}",
+        total=round(sum(p.get("price", 0.0) for p in products), 2),
+        store_id=store,
         products=products,
-        **extra,
     )
 
 

@@ -64,15 +64,7 @@ class Customer:
         call: str = "track",
         **properties: Any,
     ) -> dict[str, Any]:
-        document: dict[str, Any] = {
-            "messageId": str(uuid.uuid4()),
-            "type": call,
-            "timestamp": (at or datetime.now(UTC)).isoformat(),
-            "context": {"channel": channel},
-            "properties": properties,
-        }
-        if event_name is not None:
-            document["event"] = event_name
+        document = _document(event_name, call, channel, at, properties)
         if anonymous:
             document["anonymousId"] = self.anonymous
         else:
@@ -123,6 +115,39 @@ class Customer:
                 lambda: self.worker.metric_sum("omni_records_consumed_total") >= before + count,
                 what="records consumed",
             )
+
+
+def stock_update(
+    worker: WorkerProcess, store: str, product_id: str, units: int, at: datetime | None = None
+) -> dict[str, Any]:
+    """Publish a ``Stock Updated`` as PRODUCT.md describes it: about no person, keyed by store."""
+    properties = {"store_id": store, "product_id": product_id, "quantity": units}
+    document = _document("Stock Updated", "track", "store", at, properties)
+    produce(
+        worker.services.kafka_broker,
+        [(worker.topics.inventory, store.encode(), orjson.dumps(document))],
+    )
+    return document
+
+
+def _document(
+    event_name: str | None,
+    call: str,
+    channel: str,
+    at: datetime | None,
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """An event with a fresh messageId and an explicit event time, about no one yet."""
+    document: dict[str, Any] = {
+        "messageId": str(uuid.uuid4()),
+        "type": call,
+        "timestamp": (at or datetime.now(UTC)).isoformat(),
+        "context": {"channel": channel},
+        "properties": properties,
+    }
+    if event_name is not None:
+        document["event"] = event_name
+    return document
 
 
 def read_records(broker: str, topic: str) -> list[ConsumerRecord]:

@@ -33,6 +33,7 @@ from models.offers.decision import (
     Subject,
     never_due,
 )
+from models.offers.restock import Restock, RestockReach, RestockWatch
 from models.offers.rules import OfferRules, TriggerRule, TriggerType
 
 
@@ -82,6 +83,21 @@ class Kind(ABC):
     ) -> SignalRequest:
         """The live signals :meth:`candidates_now` will read."""
         return NO_SIGNALS
+
+    def restock_watches(
+        self, subject: Subject, events: Sequence[Event], rules: OfferRules
+    ) -> list[RestockWatch]:
+        """The (store, product) pairs whose restock should bring the person back to this
+        kind: what the events showed they want, where they could get it."""
+        return []
+
+    def restock_reach(self, rule: TriggerRule) -> RestockReach:
+        """How far back, and how many watchers, a restock re-evaluates for this kind."""
+        return RestockReach()
+
+    def on_restock(self, subject: Subject, restock: Restock, rules: OfferRules) -> Candidate | None:
+        """A watched product back in stock: what that makes worth sending, at its time."""
+        return None
 
     @abstractmethod
     def candidates_now(

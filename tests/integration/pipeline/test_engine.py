@@ -67,7 +67,7 @@ def test_a_till_sale_before_the_deadline_cancels_the_reminder(redis_url: str) ->
                 event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
             ]
         )
-        await pipeline.process([till_order(user, T0 + timedelta(minutes=10), [SHOES])])
+        await pipeline.process([till_order(user, "store-001", T0 + timedelta(minutes=10), [SHOES])])
         pipeline.wall_ms += 3_600_000
         await pipeline.fire_due()
 
@@ -81,7 +81,7 @@ def test_a_redelivered_batch_decides_again_but_sends_once(redis_url: str) -> Non
     user = _user()
     batch = [
         event("Consent Updated", T0, user=user, email=True),
-        till_order(user, T0 + timedelta(minutes=1), [SHOES]),
+        till_order(user, "store-001", T0 + timedelta(minutes=1), [SHOES]),
     ]
 
     async def scenario(pipeline: InProcessPipeline) -> None:
@@ -104,7 +104,7 @@ def test_erasure_goes_before_the_engine_decides_for_its_batch(redis_url: str) ->
             [
                 event("Consent Updated", T0, user=user, email=True),
                 event("Product Added", T0 + timedelta(minutes=1), user=user, **SHOES),
-                till_order(user, T0 + timedelta(minutes=2), [SHOES]),
+                till_order(user, "store-001", T0 + timedelta(minutes=2), [SHOES]),
                 event("Erasure Requested", T0 + timedelta(minutes=3), user=user),
             ]
         )
@@ -126,7 +126,7 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
     async def scenario(pipeline: InProcessPipeline) -> None:
         await pipeline.process(
             [
-                till_order(user, T0 + timedelta(minutes=1), [SHOES]),
+                till_order(user, "store-001", T0 + timedelta(minutes=1), [SHOES]),
                 event("Erasure Requested", T0 + timedelta(minutes=2), user=user),
                 event("Product Viewed", T0 + timedelta(minutes=3), user=user, **SHOES),
             ]
@@ -141,10 +141,10 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
 def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> None:
     user = _user()
     histories: list[list[dict[str, Any]]] = []
-    first = [till_order(user, T0, [SHOES])]  # no consent yet: suppressed
+    first = [till_order(user, "store-001", T0, [SHOES])]  # no consent yet: suppressed
     second = [
         event("Consent Updated", T0 + timedelta(days=2), user=user, email=True),
-        till_order(user, T0 + timedelta(days=2, minutes=1), [SHOES]),
+        till_order(user, "store-001", T0 + timedelta(days=2, minutes=1), [SHOES]),
     ]
 
     async def scenario(pipeline: InProcessPipeline) -> None:
@@ -171,7 +171,9 @@ def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
 
     async def scenario(pipeline: InProcessPipeline) -> None:
         for day in range(4):  # no consent: each order is a suppressed cross-sell
-            await pipeline.process([till_order(user, T0 + timedelta(days=day), [SHOES])])
+            await pipeline.process(
+                [till_order(user, "store-001", T0 + timedelta(days=day), [SHOES])]
+            )
         histories.append(await read_history(pipeline.gateway, Identity.user(user)))
 
     run_in_process(redis_url, scenario, wall_ms=WALL_MS, history_max=3)

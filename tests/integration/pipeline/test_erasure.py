@@ -77,7 +77,7 @@ def test_events_queued_before_an_erasure_are_dropped_not_folded(
         # Still queued when the erasure ran: the customer's, the visitor's, and an identify.
         await pipeline.process(
             [
-                till_order(user, T0 + timedelta(minutes=5), [SHOES]),
+                till_order(user, "store-001", T0 + timedelta(minutes=5), [SHOES]),
                 event("Page Viewed", T0 + timedelta(minutes=6), anonymous=visitor),
                 event(
                     None, T0 + timedelta(minutes=7), user=user, anonymous=visitor, call="identify"
@@ -112,7 +112,9 @@ def test_events_after_an_erasure_start_afresh_and_keep_the_caps(redis_url: str) 
         await pipeline.process(
             [
                 event("Consent Updated", T0, user=user, email=True),
-                till_order(user, T0 + timedelta(minutes=1), [SHOES]),  # cross-sell: today's contact
+                till_order(
+                    user, "store-001", T0 + timedelta(minutes=1), [SHOES]
+                ),  # cross-sell: today's contact
             ]
         )
         await pipeline.process([event("Erasure Requested", ERASED_AT, user=user)])
@@ -120,7 +122,7 @@ def test_events_after_an_erasure_start_afresh_and_keep_the_caps(redis_url: str) 
         await pipeline.process(
             [
                 event("Consent Updated", later, user=user, email=True),
-                till_order(user, later, [SHOES]),
+                till_order(user, "store-001", later, [SHOES]),
             ]
         )
         seen["context"] = await pipeline.store.get(Identity.user(user))
@@ -144,7 +146,7 @@ def test_the_erasure_memory_is_keyed_by_a_salted_hash(redis_url: str) -> None:
     seen: dict[str, Any] = {}
 
     async def scenario(pipeline: InProcessPipeline) -> None:
-        await pipeline.process([till_order(user, T0, [SHOES])])
+        await pipeline.process([till_order(user, "store-001", T0, [SHOES])])
         await erase(pipeline.store, Identity.user(user), _ms(ERASED_AT))
         key = pipeline.store.erasures.key(Identity.user(user))
         seen["memory"] = await pipeline.redis.hgetall(key)

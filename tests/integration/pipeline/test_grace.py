@@ -26,7 +26,7 @@ def _consent_folded_after_the_sale(
     seen: dict[str, Any] = {}
 
     async def scenario(pipeline: InProcessPipeline) -> None:
-        await pipeline.process([till_order(user, SALE_AT, [SHOES])], partition=SALE)
+        await pipeline.process([till_order(user, "store-001", SALE_AT, [SHOES])], partition=SALE)
         seen["before_due"] = await pipeline.fire_due(SALE)
         consent = event("Consent Updated", SALE_AT - timedelta(seconds=1), user=user, email=True)
         await pipeline.process([consent], partition=CONSENT)

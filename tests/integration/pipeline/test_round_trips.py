@@ -16,6 +16,7 @@ from tests.integration.in_process import (
     event,
     round_trips_of,
     run_in_process,
+    till_order,
 )
 
 pytestmark = pytest.mark.integration
@@ -70,16 +71,7 @@ def test_cross_sell_orders_read_live_signals_in_one_round_trip(redis_url: str) -
     async def scenario(pipeline: InProcessPipeline) -> None:
         run = uuid.uuid4().hex[:6]
         orders = [
-            event(
-                "Order Completed",
-                T0 + timedelta(seconds=i),
-                user=f"buyer-{run}-{i}",
-                channel="store",
-                order_id=f"o-{run}-{i}",
-                total=80.0,
-                store_id="store-001",
-                products=[SHOES],
-            )
+            till_order(f"buyer-{run}-{i}", "store-001", T0 + timedelta(seconds=i), [SHOES])
             for i in range(10)
         ]
         counts.append(await round_trips_of(pipeline, pipeline.process(orders)))
@@ -133,3 +125,38 @@ def test_scripts_lost_by_redis_are_loaded_again_and_the_batch_goes_through(
     assert counts == [5]
     assert pipeline.deadletters == []
     assert pipeline.metrics.events_applied._value.get() == 3
+
+
+def test_stock_readings_ride_on_the_finishing_round_trip_and_a_restock_costs_three_more(
+    redis_url: str,
+) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        run = uuid.uuid4().hex[:6]
+        store, product = f"store-{run}", f"BOO-{run}"
+        users = [f"fan-{run}-{i}" for i in range(5)]
+        scarf = {"product_id": "SCA-1", "category": "scarves", "price": 20.0}
+        history = [till_order(u, store, T0 - timedelta(days=3), [scarf]) for u in users]
+        history += [
+            event("Consent Updated", T0 - timedelta(days=4), user=u, email=True) for u in users
+        ]
+        await pipeline.process(history)
+        views = [
+            event("Product Viewed", T0 + timedelta(seconds=i), user=user, product_id=product)
+            for i in range(2)
+            for user in users
+        ]
+        stock = {"channel": "store", "store_id": store, "product_id": product}
+        # Customers with a store read its stock (+1); their restock watches ride along.
+        counts.append(await round_trips_of(pipeline, pipeline.process(views)))
+        out = event("Stock Updated", T0 + timedelta(minutes=1), quantity=0, **stock)
+        back = event("Stock Updated", T0 + timedelta(minutes=2), quantity=4, **stock)
+        # A reading about no person: no one to load or commit, only the finishing trip.
+        counts.append(await round_trips_of(pipeline, pipeline.process([out])))
+        # A restock: its watchers' contexts, their contact slots, marking the triggers sent.
+        counts.append(await round_trips_of(pipeline, pipeline.process([back])))
+        assert len(pipeline.of_type(pipeline.topics.web_to_store)) == len(users)
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert counts == [4, 1, 4]

@@ -80,6 +80,8 @@ def trigger_rule(kind: TriggerType, **overrides: Any) -> TriggerRule:
             "channels": (PUSH, SMS, EMAIL),
             "min_views": 2,
             "window_ms": DAY,
+            "restock_window_ms": 7 * DAY,
+            "restock_max_people": 500,
         },
         TriggerType.CROSS_SELL: {
             "priority": 40,

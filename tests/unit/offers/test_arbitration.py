@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from models.identity import Identity
-from models.offers.arbitration import arbitrate
+from models.offers.arbitration import arbitrate, moments
 from models.offers.decision import Candidate
 from models.offers.rules import TriggerType
 from tests.unit.offers.support import USER
@@ -94,3 +94,12 @@ def test_arbitration_is_per_person() -> None:
     theirs = candidate(TriggerType.CROSS_SELL, 40, 10.0, person=Identity.user("u-2"))
     with pytest.raises(ValueError):
         arbitrate([mine, theirs])
+
+
+def test_candidates_compete_only_with_those_of_the_same_moment() -> None:
+    early, late, also_late = (
+        replace(candidate(TriggerType.CROSS_SELL, 40, 1.0, cause), decided_ms=at)
+        for at, cause in ((1, "a"), (5, "b"), (5, "c"))
+    )
+    assert moments([late, early, also_late]) == [[early], [late, also_late]]
+    assert moments([]) == []

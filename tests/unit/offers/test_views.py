@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.offers.rules import TriggerType
-from models.offers.views import view_count, viewed_enough, views_within
+from models.offers.views import latest_qualifying_view, view_count, viewed_enough, views_within
 from tests.unit.offers.support import look, trigger_rule
 from tests.unit.test_context_support import DAY, at_ms, fold_all
 
@@ -27,3 +27,14 @@ def test_products_viewed_enough_for_a_rule() -> None:
     assert viewed_enough(CONTEXT, twice_a_day, at_ms(10), {"p1"}) == []
     once = trigger_rule(TriggerType.WEB_TO_STORE, min_views=1, window_ms=DAY)
     assert [v.product_id for v in viewed_enough(CONTEXT, once, at_ms(10), set())] == ["p1", "p2"]
+
+
+def test_the_latest_view_that_reached_the_threshold_recently_enough() -> None:
+    twice_a_day = trigger_rule(TriggerType.WEB_TO_STORE, min_views=2, window_ms=DAY)
+    # p1 was viewed 25 h before 0, at 0 and at 10 min: only the view at 10 min had a
+    # second one within its day.
+    assert latest_qualifying_view(CONTEXT, "p1", twice_a_day, at_ms(60), DAY) == at_ms(10)
+    assert latest_qualifying_view(CONTEXT, "p1", twice_a_day, at_ms(5), DAY) is None
+    # Looking back only 30 minutes from 60 min: the qualifying view at 10 min is too old.
+    assert latest_qualifying_view(CONTEXT, "p1", twice_a_day, at_ms(60), 30 * 60_000) is None
+    assert latest_qualifying_view(CONTEXT, "p2", twice_a_day, at_ms(60), DAY) is None
