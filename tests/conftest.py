@@ -142,3 +142,21 @@ def worker(make_worker: Callable[..., WorkerProcess]) -> WorkerProcess:
     process = make_worker()
     process.create_topics()
     return process.start()
+
+
+# Figures the suites measure (hostile input, faults), printed at the end of the run so
+# they reach CI's log whatever pytest captured.
+_FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def report_figure() -> Callable[[str], None]:
+    """Record one line of figures for the end-of-run summary."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
