@@ -104,11 +104,18 @@ async def reserve_contacts(
     replies: dict[Identity, Reply] = {}
     for owner, plan in plans.items():
         if plan.contacts:
-            body = commit_args(caps=caps, contacts=plan.contacts, timers=(), check=False)
+            body = commit_args(
+                caps=caps, contacts=plan.contacts, timers=(), check=False, existing_only=True
+            )
             replies[owner] = queue_commit(trip, owner, body, ())
     await trip.send()
     for owner, reply in replies.items():
-        plans[owner].verdicts = reply.value[1]
+        status, verdicts = reply.value
+        if status == -2:  # erased since the decision: nothing is sent or recorded
+            plans[owner].decisions.clear()
+            plans[owner].contacts.clear()
+            continue
+        plans[owner].verdicts = verdicts
 
 
 def decode_commit(raw: list[Any]) -> tuple[int, list[ContactVerdict]]:

@@ -33,17 +33,16 @@ def decision_entry(document: dict[str, Any], outcome: str) -> bytes:
 
 
 def queue_record(trip: RoundTrip, entries: Iterable[tuple[Identity, bytes]], keep: int) -> None:
-    """Newest first; the same entry again (a replay) replaces itself instead of repeating."""
-    touched: set[Identity] = set()
+    """Newest first; the same entry again (a replay) replaces itself instead of repeating.
+    One script per person, which writes nothing for a person erased meanwhile."""
+    by_person: dict[Identity, list[bytes]] = {}
     for person, entry in entries:
-        key = PersonKeys.of(person).decisions
-        trip.call("LREM", key, 0, entry)
-        trip.call("LPUSH", key, entry)
-        touched.add(person)
-    for person in touched:
-        key = PersonKeys.of(person).decisions
-        trip.call("LTRIM", key, 0, keep - 1)
-        trip.call("EXPIRE", key, HISTORY_TTL_S)
+        by_person.setdefault(person, []).append(entry)
+    for person, recorded in by_person.items():
+        keys = PersonKeys.of(person)
+        trip.script(
+            "record_decisions", [keys.decisions, keys.context], [keep, HISTORY_TTL_S, *recorded]
+        )
 
 
 async def read_history(gateway: RedisGateway, person: Identity) -> list[dict[str, Any]]:

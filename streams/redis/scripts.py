@@ -10,7 +10,7 @@ from __future__ import annotations
 # The unit of work of one person: compare-and-set of the context, dedupe ids,
 # links, then contact reservations and pending timers, all or nothing.
 # KEYS: ctx, seen, links, contacts, decided, pending, decisions.
-# ARGV[1]: plan JSON {check, version, write, ctx_ttl, seen_ttl, seen_max, links[],
+# ARGV[1]: plan JSON {check, existing_only, version, write, ctx_ttl, seen_ttl, seen_max, links[],
 #   seen[id, score...],
 #   caps{day, week, day_ms, week_ms, history_ms, ttl}, reserve[{id, type, channel, at, cooldown}],
 #   pending[type, payload...],
@@ -19,10 +19,13 @@ from __future__ import annotations
 #   ARGV[2]: the context document when plan.write.
 # Returns {status, {verdict, a, b}...}: status 1 when committed; with plan.check, 0 when
 # the context changed since it was read and -1 when it moved to a customer (the caller
-# re-resolves). Verdicts: {'existing', state, 0} or
-# {'cooldown'|'capped'|'reserved', contacts within 24 h, within 7 days}.
+# re-resolves); with plan.existing_only, -2 when the person is gone (erased). Verdicts:
+# {'existing', state, 0} or {'cooldown'|'capped'|'reserved', contacts within 24 h, 7 days}.
 COMMIT_PERSON = """
 local plan = cjson.decode(ARGV[1])
+-- A reservation outside a batch's commit (a due timer, a restock) is for someone who
+-- still exists: one erased meanwhile must not get keys back.
+if plan.existing_only and redis.call('EXISTS', KEYS[1]) == 0 then return {-2} end
 local current = redis.call('HGET', KEYS[1], 'v')
 if plan.check then
   if redis.call('HEXISTS', KEYS[1], 'moved_to') == 1 then return {-1} end
@@ -148,6 +151,20 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
+# The person's decision history, newest first, each entry once (a replay decides the
+# same again). KEYS: decisions, ctx. ARGV: keep, ttl, entries (oldest first). Nothing
+# is written for a person erased since the decision: their keys stay gone.
+RECORD_DECISIONS = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+for i = 3, #ARGV do
+  redis.call('LREM', KEYS[1], 0, ARGV[i])
+  redis.call('LPUSH', KEYS[1], ARGV[i])
+end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
 # KEYS: decided. ARGV: trigger ids delivered to Kafka.
 MARK_EMITTED = """
 for _, id in ipairs(ARGV) do
@@ -248,6 +265,7 @@ ALL: dict[str, str] = {
     "unfreeze": UNFREEZE,
     "remember_erasure": REMEMBER_ERASURE,
     "mark_emitted": MARK_EMITTED,
+    "record_decisions": RECORD_DECISIONS,
     "set_stock": SET_STOCK,
     "note_viewers": NOTE_VIEWERS,
     "advance_clock": ADVANCE_CLOCK,

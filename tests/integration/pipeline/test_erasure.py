@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 
 from models.identity import Identity
+from streams.redis.batch import ContactRequest, PersonPlan
+from streams.redis.contacts import reserve_contacts
+from streams.redis.decisions import queue_record
 from streams.redis.keys import PersonKeys
 from streams.redis.privacy import erase
 from tests.integration.in_process import InProcessPipeline, event, run_in_process, till_order
@@ -156,4 +159,32 @@ def test_the_erasure_memory_is_keyed_by_a_salted_hash(redis_url: str) -> None:
     run_in_process(redis_url, scenario, wall_ms=WALL_MS)
     assert seen["memory"][b"at"] == str(_ms(ERASED_AT)).encode()
     assert 0 < seen["ttl"] <= 86_400
+    assert seen["traces"] == []
+
+
+def test_a_decision_in_flight_when_its_person_is_erased_brings_no_key_back(
+    redis_url: str,
+) -> None:
+    """A due timer or a restock decided just before the erasure reserves and records
+    after it: neither may recreate the person's keys."""
+    user, _visitor = _people()
+    seen: dict[str, Any] = {}
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        await pipeline.process([till_order(user, "store-001", T0, [SHOES])])
+        owner = Identity.user(user)
+        plan = PersonPlan(
+            contacts=[ContactRequest("t-1", "cross_sell", "email", _ms(T0), 0)],
+            decisions=["a planned contact"],
+        )
+        await erase(pipeline.store, owner, _ms(ERASED_AT))
+        await reserve_contacts(pipeline.gateway, pipeline.rules.caps, {owner: plan})
+        trip = pipeline.gateway.round_trip()
+        queue_record(trip, [(owner, b'{"trigger_id": "t-1"}')], keep=50)
+        await trip.send()
+        seen["plan"] = plan
+        seen["traces"] = await _keys_naming(pipeline, user)
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    assert (seen["plan"].contacts, seen["plan"].decisions) == ([], [])
     assert seen["traces"] == []
