@@ -6,6 +6,7 @@ can find its bug from the dead-letter record alone.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -28,6 +29,7 @@ class RejectReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     TOO_LARGE = "too_large"
     MISSING_IDENTITY = "missing_identity"
+    OUT_OF_RANGE = "out_of_range"
     PROCESSING_ERROR = "processing_error"
 
 
@@ -141,7 +143,7 @@ def event_time(value: Any, now: datetime, max_future: timedelta) -> datetime:
     return parsed
 
 
-def number(obj: dict[str, Any], key: str, label: str) -> float | None:
+def number(obj: dict[str, Any], key: str, label: str, maximum: float) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -149,12 +151,18 @@ def number(obj: dict[str, Any], key: str, label: str) -> float | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a number"
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is not a finite number")
     if value < 0:
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is negative")
+    if value > maximum:
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is over {maximum:,}")
     return float(value)
 
 
-def integer(obj: dict[str, Any], key: str, label: str, default: int | None, minimum: int) -> int:
+def integer(
+    obj: dict[str, Any], key: str, label: str, default: int | None, minimum: int, maximum: int
+) -> int:
     value = obj.get(key, default)
     if value is None:
         raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
@@ -164,6 +172,8 @@ def integer(obj: dict[str, Any], key: str, label: str, default: int | None, mini
         )
     if value < minimum:
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is {value}, the minimum is {minimum}")
+    if value > maximum:
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is over {maximum:,}")
     return value
 
 

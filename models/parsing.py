@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from models.bounds import MAX_AMOUNT, MAX_QUANTITY, MAX_STOCK_UNITS
 from models.events import (
     CONSENT_CHANNELS,
     TRACK_KINDS,
@@ -223,8 +224,10 @@ def _product(obj: dict[str, Any], label: str) -> Product:
         category=optional_text(obj, "category", f"{label}.category"),
         name=optional_text(obj, "name", f"{label}.name"),
         brand=optional_text(obj, "brand", f"{label}.brand"),
-        price=number(obj, "price", f"{label}.price"),
-        quantity=integer(obj, "quantity", f"{label}.quantity", default=1, minimum=1),
+        price=number(obj, "price", f"{label}.price", MAX_AMOUNT),
+        quantity=integer(
+            obj, "quantity", f"{label}.quantity", default=1, minimum=1, maximum=MAX_QUANTITY
+        ),
     )
 
 
@@ -253,7 +256,7 @@ def _products(properties: dict[str, Any], *, required: bool) -> tuple[Product, .
 
 def _order(properties: dict[str, Any], products: tuple[Product, ...], channel: Channel) -> Order:
     order_id = code(properties, "order_id", "properties.order_id")
-    total = number(properties, "total", "properties.total")
+    total = number(properties, "total", "properties.total", MAX_AMOUNT)
     if total is None:
         if not products:
             raise InvalidEvent(
@@ -261,6 +264,11 @@ def _order(properties: dict[str, Any], products: tuple[Product, ...], channel: C
                 "properties.total is required without products",
             )
         total = round(sum((p.price or 0.0) * p.quantity for p in products), 2)
+        if total > MAX_AMOUNT:
+            raise InvalidEvent(
+                RejectReason.OUT_OF_RANGE,
+                f"properties.total, the sum of the products, is over {MAX_AMOUNT:,}",
+            )
     store_id = (
         code(properties, "store_id", "properties.store_id")
         if channel is Channel.STORE or properties.get("store_id") is not None
@@ -274,7 +282,14 @@ def _stock(properties: dict[str, Any]) -> StockLevel:
     return StockLevel(
         store_id=code(properties, "store_id", "properties.store_id"),
         product_id=code(properties, "product_id", "properties.product_id"),
-        quantity=integer(properties, "quantity", "properties.quantity", default=None, minimum=0),
+        quantity=integer(
+            properties,
+            "quantity",
+            "properties.quantity",
+            default=None,
+            minimum=0,
+            maximum=MAX_STOCK_UNITS,
+        ),
     )
 
 
