@@ -54,7 +54,9 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def required_str(obj: dict[str, Any], key: str, label: str | None = None) -> str:
+def required_str(
+    obj: dict[str, Any], key: str, label: str | None = None, max_chars: int | None = None
+) -> str:
     label = label or key
     if key not in obj or obj[key] is None:
         raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
@@ -65,6 +67,8 @@ def required_str(obj: dict[str, Any], key: str, label: str | None = None) -> str
         )
     if not value.strip():
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is empty")
+    if max_chars is not None:
+        _check_length(value, label, max_chars)
     return value
 
 
@@ -177,7 +181,7 @@ def integer(
     return value
 
 
-def optional_text(obj: dict[str, Any], key: str, label: str) -> str | None:
+def optional_text(obj: dict[str, Any], key: str, label: str, max_chars: int) -> str | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -185,4 +189,13 @@ def optional_text(obj: dict[str, Any], key: str, label: str) -> str | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
         )
+    _check_length(value, label, max_chars)
     return value
+
+
+def _check_length(value: str, label: str, max_chars: int) -> None:
+    if len(value) > max_chars:
+        raise InvalidEvent(
+            RejectReason.TOO_LARGE,
+            f"{label} is {len(value)} characters, the limit is {max_chars}",
+        )
