@@ -7,13 +7,23 @@ can find its bug from the dead-letter record alone.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from models.bounds import MAX_ID_CHARS
+
 E = TypeVar("E", bound=StrEnum)
 
-MAX_ID_CHARS = 128
+# What no id may hold. Control characters (C0, DEL, C1): logs, terminals and header
+# values interpret them. Braces: they delimit Redis Cluster hash tags and URL templates,
+# and common routers (aiohttp's default placeholder among them) refuse them in a path,
+# so an id holding one could be stored but neither read, exported nor erased. Lone
+# surrogates cannot be encoded as UTF-8 (orjson refuses them; a caller's dict may not).
+_NOT_IN_IDS = re.compile("[\x00-\x1f\x7f-\x9f{}\ud800-\udfff]")
+# A URL path resolves these segments away: an id equal to one cannot be addressed.
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 
 class RejectReason(StrEnum):
@@ -30,6 +40,7 @@ class RejectReason(StrEnum):
     TOO_LARGE = "too_large"
     MISSING_IDENTITY = "missing_identity"
     OUT_OF_RANGE = "out_of_range"
+    INVALID_ID = "invalid_id"
     PROCESSING_ERROR = "processing_error"
 
 
@@ -80,9 +91,7 @@ def optional_id(obj: dict[str, Any], key: str) -> str | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{key} is a {json_type(value)}, expected a string"
         )
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidEvent(RejectReason.BAD_VALUE, f"{key} is longer than {MAX_ID_CHARS}")
-    return value
+    return checked_id(value, key)
 
 
 def code(obj: dict[str, Any], key: str, label: str) -> str:
@@ -94,7 +103,23 @@ def code(obj: dict[str, Any], key: str, label: str) -> str:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
         )
-    return str(value)
+    return checked_id(str(value), label)
+
+
+def checked_id(value: str, label: str) -> str:
+    """``value`` if it is in the id alphabet: 1 to MAX_ID_CHARS characters, not blank,
+    not ``.`` nor ``..``, no control character, no brace. Else ``invalid_id``."""
+    if len(value) > MAX_ID_CHARS:
+        problem = f"is {len(value)} characters, the limit is {MAX_ID_CHARS}"
+    elif not value.strip():
+        problem = "is blank"
+    elif value in _DOT_SEGMENTS:
+        problem = f"is {value!r}, which a URL path cannot carry"
+    elif (found := _NOT_IN_IDS.search(value)) is not None:
+        problem = f"holds {found.group()!r}: no id holds a brace or a control character"
+    else:
+        return value
+    raise InvalidEvent(RejectReason.INVALID_ID, f"{label} {problem}")
 
 
 def optional_object(obj: dict[str, Any], key: str) -> dict[str, Any] | None:

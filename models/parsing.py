@@ -15,10 +15,9 @@ from typing import Any
 import orjson
 
 from models import payloads
-from models.bounds import MAX_TEXT_CHARS
+from models.bounds import MAX_ID_CHARS, MAX_TEXT_CHARS
 from models.events import TRACK_KINDS, CallType, Channel, Event, EventKind
 from models.json_fields import (
-    MAX_ID_CHARS,
     InvalidEvent,
     RejectReason,
     enum_value,

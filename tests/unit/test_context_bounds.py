@@ -11,6 +11,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.bounds import MAX_CATEGORY_CHARS, MAX_ID_CHARS, MAX_PRODUCTS
 from models.context import (
     Basket,
     BasketItem,
@@ -192,3 +193,52 @@ def test_counts_and_sums_stop_at_the_cap() -> None:
     assert full.basket.items[0].quantity == COUNT_MAX
     assert (full.orders_count, full.total_spent_cents, full.online_orders) == (COUNT_MAX,) * 3
     assert_storable(full)
+
+
+def _longest(prefix: str, index: int, width: int) -> str:
+    return f"{prefix}{index}-".ljust(width, "x")
+
+
+def test_the_largest_context_valid_events_can_build_stays_under_1_5_mb() -> None:
+    """Every field at its cap, every id and text at its longest: the bound the README gives."""
+    docs: list[dict[str, Any]] = []
+    for n in range(60):
+        lines = [
+            {
+                "product_id": _longest(f"o{n}p", i, MAX_ID_CHARS),
+                "category": _longest("c", n * MAX_PRODUCTS + i, MAX_CATEGORY_CHARS),
+                "price": 1,
+            }
+            for i in range(MAX_PRODUCTS)
+        ]
+        properties = {
+            "order_id": _longest("o", n, MAX_ID_CHARS),
+            "store_id": _longest("s", n, MAX_ID_CHARS),
+            "products": lines,
+        }
+        docs.append({"event": "Order Completed", "channel": "store", "properties": properties})
+        product = {
+            "product_id": _longest("v", n, MAX_ID_CHARS),
+            "category": _longest("vc", n, MAX_CATEGORY_CHARS),
+        }
+        docs.append({"event": "Product Viewed", "properties": product})
+        docs.append({"event": "Product Added", "properties": {**product, "price": 1}})
+        docs.append({"event": "Products Searched", "properties": {"query": _longest("q", n, 256)}})
+    context = CustomerContext()
+    for index, doc in enumerate(docs):
+        raw = {
+            "messageId": f"m-{index}",
+            "type": "track",
+            "userId": "u" * MAX_ID_CHARS,
+            "anonymousId": _longest("a", index, MAX_ID_CHARS),
+            "timestamp": iso(ms(T0) + index),
+            "context": {"channel": doc.pop("channel", "web")},
+            **doc,
+        }
+        encoded = orjson.dumps(raw)
+        assert len(encoded) <= PARSER.max_event_bytes
+        (event,) = PARSER.parse_record(encoded, PARSE_NOW).events
+        context = fold(context, event)
+    size = len(context.to_json())
+    assert len(context.recent_orders) == 50 and len(context.anonymous_ids) == 20
+    assert size < 1_500_000, size  # 1.37 MB: the recent orders' product lines weigh most
