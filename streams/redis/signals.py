@@ -14,6 +14,7 @@ from models.offers.decision import SignalRequest, Signals
 from models.offers.rules import OfferRules
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import pairs, stock_key, text, trends_key
+from streams.redis.trend_fields import KINDS, parse_trend_field, trend_field
 
 MINUTE_MS = 60_000
 TREND_BUCKET_TTL_S = 3 * 3600
@@ -40,13 +41,13 @@ def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[st
         bucket = buckets[event.event_time_ms // MINUTE_MS]
         store = event.order.store_id if event.order is not None else None
         for product in event.products:
-            bucket[f"{kind}|p|{product.product_id}"] += 1
+            bucket[trend_field(kind, "p", product.product_id)] += 1
             if product.category:
-                bucket[f"{kind}|c|{product.category}"] += 1
-                bucket[f"{kind}|cp|{product.category}|{product.product_id}"] += 1
+                bucket[trend_field(kind, "c", product.category)] += 1
+                bucket[trend_field(kind, "cp", product.category, product.product_id)] += 1
             if store:
-                bucket[f"{kind}|sp|{store}|{product.product_id}"] += 1
-                bucket[f"{kind}|s|{store}"] += 1
+                bucket[trend_field(kind, "sp", store, product.product_id)] += 1
+                bucket[trend_field(kind, "s", store)] += 1
     for minute, counts in buckets.items():
         for field, count in counts.items():
             trip.call("HINCRBY", trends_key(minute), field, count)
@@ -169,10 +170,12 @@ def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, 
     """Products of each category, most viewed, added and bought first (ties by id)."""
     scores: dict[str, dict[str, int]] = {category: {} for category in categories}
     for field, count in counts.items():
-        _kind, scope, *rest = field.split("|")
-        if scope == "cp" and rest[0] in scores:
-            products = scores[rest[0]]
-            products[rest[1]] = products.get(rest[1], 0) + count
+        parsed = parse_trend_field(field)
+        if parsed is None or parsed.scope != "cp" or parsed.parts[0] not in scores:
+            continue
+        category, product = parsed.parts
+        products = scores[category]
+        products[product] = products.get(product, 0) + count
     return {
         category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
         for category, products in scores.items()
@@ -188,9 +191,11 @@ def top_products(
     A store narrows to purchases at that store's tills (views are online, storeless).
     """
     tallies: dict[str, dict[str, int]] = {}
-    kinds = {"v": "views", "a": "adds", "b": "purchases"}
     for field, count in counts.items():
-        kind, scope, *rest = field.split("|")
+        parsed = parse_trend_field(field)
+        if parsed is None:
+            continue
+        kind, scope, rest = parsed
         if store is not None:
             if scope != "sp" or rest[0] != store:
                 continue
@@ -204,7 +209,7 @@ def top_products(
         else:
             continue
         tally = tallies.setdefault(product, {"views": 0, "adds": 0, "purchases": 0})
-        tally[kinds[kind]] += count
+        tally[KINDS[kind]] += count
     ranked = sorted(
         tallies.items(),
         key=lambda kv: (-(kv[1]["views"] + 3 * kv[1]["adds"] + 5 * kv[1]["purchases"]), kv[0]),
