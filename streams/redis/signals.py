@@ -17,10 +17,13 @@ from streams.redis.keys import pairs, stock_key, text, trends_key
 from streams.redis.trend_fields import KINDS, parse_trend_field, trend_field
 
 MINUTE_MS = 60_000
-TREND_BUCKET_TTL_S = 3 * 3600
+# A bucket outlives the window that reads it by this much, for a backfill's late reads.
+TREND_BUCKET_MARGIN_S = 2 * 3600
 TREND_CACHE_MS = 5_000
 BUCKET_TTL_S = 10.0
-MAX_CACHED_BUCKETS = 600
+# Window totals kept: the API's (now) and the engine's (a batch's event time), as they
+# move from one cache slot to the next.
+MAX_CACHED_TOTALS = 4
 _TREND_KINDS = {
     EventKind.PRODUCT_VIEWED: "v",
     EventKind.PRODUCT_ADDED: "a",
@@ -28,8 +31,11 @@ _TREND_KINDS = {
 }
 
 
-def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[str, int]]:
-    """Per-minute trend counts from freshly applied events.
+def queue_observe(
+    trip: RoundTrip, events: Sequence[Event], window_ms: int
+) -> dict[int, dict[str, int]]:
+    """Per-minute trend counts from freshly applied events, kept as long as a trend window
+    of ``window_ms`` can read them.
 
     Returns the trend increments, for :meth:`SignalReader.note_observed`.
     """
@@ -51,17 +57,20 @@ def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[st
     for minute, counts in buckets.items():
         for field, count in counts.items():
             trip.call("HINCRBY", trends_key(minute), field, count)
-        trip.call("EXPIRE", trends_key(minute), TREND_BUCKET_TTL_S)
+        trip.call("EXPIRE", trends_key(minute), window_ms // 1000 + TREND_BUCKET_MARGIN_S)
     return buckets
 
 
 class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
-    A trend window sums an hour of per-minute buckets. Buckets are cached for a
-    few seconds (a past minute changes only with late events) and window totals
-    for five seconds of event time, so a decision or an API call rarely costs
-    Redis more than the newest minute, and stock and buckets share one round trip.
+    A trend window sums its per-minute buckets (60 for an hour, 1440 for the longest,
+    a day). Buckets are cached for a few seconds (a past minute changes only with late
+    events) and window totals for five seconds of event time, so a decision or an API
+    call rarely costs Redis more than the newest minute, and stock and buckets share
+    one round trip. The cache holds the buckets of two windows, least recently used
+    out first: a window never evicts its own buckets, however long it is, and memory
+    is bounded by the window the rules set.
     """
 
     def __init__(
@@ -75,6 +84,9 @@ class SignalReader:
         self._clock = clock
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
         self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
+        # Two windows: the API's, as of now, and the engine's, as of a batch's event
+        # time, which a backfill puts anywhere. Each spans its minutes, plus one.
+        self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
 
     async def read(self, request: SignalRequest) -> Signals:
         """Stock for the requested ``(store, product)`` pairs; trending products of the
@@ -111,6 +123,8 @@ class SignalReader:
         minutes = list(range(first, last + 1))
         now = self._clock()
         fresh = {m: self._buckets[m][1] for m in minutes if self._is_fresh(m, now)}
+        for minute in fresh:  # used again: the last to go
+            self._buckets.move_to_end(minute)
         replies: dict[int, Reply] = {
             m: trip.call("HGETALL", trends_key(m)) for m in minutes if m not in fresh
         }
@@ -127,7 +141,7 @@ class SignalReader:
                 for field, count in bucket.items():
                     summed[field] = summed.get(field, 0) + count
             self._totals[slot] = summed
-            while len(self._totals) > 16:
+            while len(self._totals) > MAX_CACHED_TOTALS:
                 self._totals.popitem(last=False)
             return summed
 
@@ -162,7 +176,7 @@ class SignalReader:
     def _remember(self, minute: int, now: float, bucket: dict[str, int]) -> None:
         self._buckets[minute] = (now, bucket)
         self._buckets.move_to_end(minute)
-        while len(self._buckets) > MAX_CACHED_BUCKETS:
+        while len(self._buckets) > self._max_buckets:
             self._buckets.popitem(last=False)
 
 

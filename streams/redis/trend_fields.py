@@ -5,7 +5,7 @@ hold ``|``. Each part is percent-escaped (``%`` as ``%25``, ``|`` as ``%7C``), s
 input can add a part to a field: the category ``socks|INJECTED`` is counted as that
 category, and never lists a product ``INJECTED`` under ``socks``.
 
-Fields written before the escaping (buckets live ``TREND_BUCKET_TTL_S``) read the
+Fields written before the escaping (buckets live a few hours) read the
 same unless a part holds ``|`` or ``%``. One with a ``|`` in a part has more parts
 than its scope, which is what a forged field looks like: it is ignored, not guessed.
 """

@@ -40,7 +40,7 @@ def counted(events: list[Event]) -> dict[str, int]:
     """What a window sums from these events' trend increments (no Redis needed)."""
     trip = RoundTrip(gateway=None)  # type: ignore[arg-type]  # queued, never sent
     total: Counter[str] = Counter()
-    for bucket in queue_observe(trip, events).values():
+    for bucket in queue_observe(trip, events, 3_600_000).values():
         total.update(bucket)
     return dict(total)
 
