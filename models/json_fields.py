@@ -21,7 +21,7 @@ E = TypeVar("E", bound=StrEnum)
 # and common routers (aiohttp's default placeholder among them) refuse them in a path,
 # so an id holding one could be stored but neither read, exported nor erased. Lone
 # surrogates cannot be encoded as UTF-8 (orjson refuses them; a caller's dict may not).
-_NOT_IN_IDS = re.compile("[\x00-\x1f\x7f-\x9f{}\ud800-\udfff]")
+_NOT_IN_IDS = re.compile(r"[\x00-\x1f\x7f-\x9f{}\ud800-\udfff]")
 # A URL path resolves these segments away: an id equal to one cannot be addressed.
 _DOT_SEGMENTS = frozenset({".", ".."})
 

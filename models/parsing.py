@@ -34,7 +34,8 @@ class Rejection:
     """One invalid record, or one invalid event inside a batch record.
 
     ``original`` is the record's bytes; for an event inside a batch it is that
-    event re-encoded as JSON, and ``batch_index`` says where it stood.
+    event re-encoded as JSON (the record's bytes when it is nested too deep to be
+    re-encoded), and ``batch_index`` says where it stood.
     """
 
     reason: RejectReason
