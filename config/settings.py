@@ -123,7 +123,9 @@ class Settings:
         "MAX_RECORD_BYTES", 512 * 1024, "Largest accepted Kafka record (batch records included)"
     )
     max_event_bytes: int = _setting(
-        "MAX_EVENT_BYTES", 32 * 1024, "Largest accepted single-event record"
+        "MAX_EVENT_BYTES",
+        32 * 1024,
+        "Largest accepted event, alone in a record or inside a batch (as its compact JSON)",
     )
     max_future_s: float = _setting(
         "MAX_FUTURE_S", 86_400.0, "How far ahead of the wall clock an event time may be"

@@ -6,13 +6,24 @@ can find its bug from the dead-letter record alone.
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from models.bounds import MAX_ID_CHARS
+
 E = TypeVar("E", bound=StrEnum)
 
-MAX_ID_CHARS = 128
+# What no id may hold. Control characters (C0, DEL, C1): logs, terminals and header
+# values interpret them. Braces: they delimit Redis Cluster hash tags and URL templates,
+# and common routers (aiohttp's default placeholder among them) refuse them in a path,
+# so an id holding one could be stored but neither read, exported nor erased. Lone
+# surrogates cannot be encoded as UTF-8 (orjson refuses them; a caller's dict may not).
+_NOT_IN_IDS = re.compile(r"[\x00-\x1f\x7f-\x9f{}\ud800-\udfff]")
+# A URL path resolves these segments away: an id equal to one cannot be addressed.
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 
 class RejectReason(StrEnum):
@@ -28,6 +39,8 @@ class RejectReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     TOO_LARGE = "too_large"
     MISSING_IDENTITY = "missing_identity"
+    OUT_OF_RANGE = "out_of_range"
+    INVALID_ID = "invalid_id"
     PROCESSING_ERROR = "processing_error"
 
 
@@ -52,7 +65,9 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def required_str(obj: dict[str, Any], key: str, label: str | None = None) -> str:
+def required_str(
+    obj: dict[str, Any], key: str, label: str | None = None, max_chars: int | None = None
+) -> str:
     label = label or key
     if key not in obj or obj[key] is None:
         raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
@@ -63,6 +78,8 @@ def required_str(obj: dict[str, Any], key: str, label: str | None = None) -> str
         )
     if not value.strip():
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is empty")
+    if max_chars is not None:
+        _check_length(value, label, max_chars)
     return value
 
 
@@ -74,9 +91,7 @@ def optional_id(obj: dict[str, Any], key: str) -> str | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{key} is a {json_type(value)}, expected a string"
         )
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidEvent(RejectReason.BAD_VALUE, f"{key} is longer than {MAX_ID_CHARS}")
-    return value
+    return checked_id(value, key)
 
 
 def code(obj: dict[str, Any], key: str, label: str) -> str:
@@ -88,7 +103,23 @@ def code(obj: dict[str, Any], key: str, label: str) -> str:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
         )
-    return str(value)
+    return checked_id(str(value), label)
+
+
+def checked_id(value: str, label: str) -> str:
+    """``value`` if it is in the id alphabet: 1 to MAX_ID_CHARS characters, not blank,
+    not ``.`` nor ``..``, no control character, no brace. Else ``invalid_id``."""
+    if len(value) > MAX_ID_CHARS:
+        problem = f"is {len(value)} characters, the limit is {MAX_ID_CHARS}"
+    elif not value.strip():
+        problem = "is blank"
+    elif value in _DOT_SEGMENTS:
+        problem = f"is {value!r}, which a URL path cannot carry"
+    elif (found := _NOT_IN_IDS.search(value)) is not None:
+        problem = f"holds {found.group()!r}: no id holds a brace or a control character"
+    else:
+        return value
+    raise InvalidEvent(RejectReason.INVALID_ID, f"{label} {problem}")
 
 
 def optional_object(obj: dict[str, Any], key: str) -> dict[str, Any] | None:
@@ -141,7 +172,7 @@ def event_time(value: Any, now: datetime, max_future: timedelta) -> datetime:
     return parsed
 
 
-def number(obj: dict[str, Any], key: str, label: str) -> float | None:
+def number(obj: dict[str, Any], key: str, label: str, maximum: float) -> float | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -149,12 +180,18 @@ def number(obj: dict[str, Any], key: str, label: str) -> float | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a number"
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is not a finite number")
     if value < 0:
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is negative")
+    if value > maximum:
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is over {maximum:,}")
     return float(value)
 
 
-def integer(obj: dict[str, Any], key: str, label: str, default: int | None, minimum: int) -> int:
+def integer(
+    obj: dict[str, Any], key: str, label: str, default: int | None, minimum: int, maximum: int
+) -> int:
     value = obj.get(key, default)
     if value is None:
         raise InvalidEvent(RejectReason.MISSING_FIELD, f"{label} is required")
@@ -164,10 +201,12 @@ def integer(obj: dict[str, Any], key: str, label: str, default: int | None, mini
         )
     if value < minimum:
         raise InvalidEvent(RejectReason.BAD_VALUE, f"{label} is {value}, the minimum is {minimum}")
+    if value > maximum:
+        raise InvalidEvent(RejectReason.OUT_OF_RANGE, f"{label} is over {maximum:,}")
     return value
 
 
-def optional_text(obj: dict[str, Any], key: str, label: str) -> str | None:
+def optional_text(obj: dict[str, Any], key: str, label: str, max_chars: int) -> str | None:
     value = obj.get(key)
     if value is None:
         return None
@@ -175,4 +214,13 @@ def optional_text(obj: dict[str, Any], key: str, label: str) -> str | None:
         raise InvalidEvent(
             RejectReason.BAD_TYPE, f"{label} is a {json_type(value)}, expected a string"
         )
+    _check_length(value, label, max_chars)
     return value
+
+
+def _check_length(value: str, label: str, max_chars: int) -> None:
+    if len(value) > max_chars:
+        raise InvalidEvent(
+            RejectReason.TOO_LARGE,
+            f"{label} is {len(value)} characters, the limit is {max_chars}",
+        )

@@ -14,30 +14,17 @@ from typing import Any
 
 import orjson
 
-from models.events import (
-    CONSENT_CHANNELS,
-    TRACK_KINDS,
-    CallType,
-    Channel,
-    Event,
-    EventKind,
-    Order,
-    Product,
-    StockLevel,
-)
+from models import payloads
+from models.bounds import MAX_ID_CHARS, MAX_TEXT_CHARS
+from models.events import TRACK_KINDS, CallType, Channel, Event, EventKind
 from models.json_fields import (
-    MAX_ID_CHARS,
     InvalidEvent,
     RejectReason,
-    code,
     enum_value,
     event_time,
-    integer,
     json_type,
-    number,
     optional_id,
     optional_object,
-    optional_text,
     required_str,
 )
 
@@ -47,7 +34,8 @@ class Rejection:
     """One invalid record, or one invalid event inside a batch record.
 
     ``original`` is the record's bytes; for an event inside a batch it is that
-    event re-encoded as JSON, and ``batch_index`` says where it stood.
+    event re-encoded as JSON (the record's bytes when it is nested too deep to be
+    re-encoded), and ``batch_index`` says where it stood.
     """
 
     reason: RejectReason
@@ -120,7 +108,28 @@ class EventParser:
         indexes: list[int | None] = []
         rejections: list[Rejection] = []
         for index, item in enumerate(batch):
+            # A member's bytes are its compact JSON: what its dead letter carries, and
+            # what the event limit measures, inside a batch as for a record of its own.
             try:
+                original = orjson.dumps(item)
+            except orjson.JSONEncodeError:
+                # Nested deeper than orjson encodes (it decodes deeper): only the
+                # record's own bytes can carry it.
+                rejections.append(
+                    Rejection(
+                        RejectReason.TOO_LARGE,
+                        f"batch[{index}]: is nested too deep to be re-encoded alone",
+                        raw,
+                        index,
+                    )
+                )
+                continue
+            try:
+                if len(original) > self.max_event_bytes:
+                    raise InvalidEvent(
+                        RejectReason.TOO_LARGE,
+                        f"event is {len(original)} bytes, the limit is {self.max_event_bytes}",
+                    )
                 if not isinstance(item, dict):
                     raise InvalidEvent(
                         RejectReason.NOT_OBJECT,
@@ -130,9 +139,7 @@ class EventParser:
                 indexes.append(index)
             except InvalidEvent as exc:
                 rejections.append(
-                    Rejection(
-                        exc.reason, f"batch[{index}]: {exc.message}", orjson.dumps(item), index
-                    )
+                    Rejection(exc.reason, f"batch[{index}]: {exc.message}", original, index)
                 )
         return ParsedRecord(tuple(events), tuple(rejections), tuple(indexes))
 
@@ -160,19 +167,19 @@ class EventParser:
 
         fields: dict[str, Any] = {}
         if kind in (EventKind.PRODUCT_VIEWED, EventKind.PRODUCT_ADDED, EventKind.PRODUCT_REMOVED):
-            fields["products"] = _products(properties, required=True)
+            fields["products"] = payloads.products(properties, required=True)
         elif kind is EventKind.ORDER_COMPLETED:
-            products = _products(properties, required=False)
+            products = payloads.products(properties, required=False)
             fields["products"] = products
-            fields["order"] = _order(properties, products, channel)
+            fields["order"] = payloads.order(properties, products, channel)
         elif kind is EventKind.CHECKOUT_STARTED or kind is EventKind.CART_VIEWED:
-            fields["products"] = _products(properties, required=False)
+            fields["products"] = payloads.products(properties, required=False)
         elif kind is EventKind.STOCK_UPDATED:
-            fields["stock"] = _stock(properties)
+            fields["stock"] = payloads.stock(properties)
         elif kind is EventKind.CONSENT_UPDATED:
-            fields["consent"] = _consent(properties)
+            fields["consent"] = payloads.consent(properties)
         elif kind is EventKind.PRODUCTS_SEARCHED:
-            fields["query"] = required_str(properties, "query", "properties.query")
+            fields["query"] = required_str(properties, "query", "properties.query", MAX_TEXT_CHARS)
         elif kind is EventKind.IDENTIFY and user_id is None:
             raise InvalidEvent(RejectReason.MISSING_FIELD, "userId is required for identify")
 
@@ -215,84 +222,3 @@ def _kind(call: CallType, name: str | None) -> EventKind:
     if call is CallType.TRACK:
         return TRACK_KINDS.get(name or "", EventKind.OTHER)
     return EventKind(call.value)
-
-
-def _product(obj: dict[str, Any], label: str) -> Product:
-    return Product(
-        product_id=code(obj, "product_id", f"{label}.product_id"),
-        category=optional_text(obj, "category", f"{label}.category"),
-        name=optional_text(obj, "name", f"{label}.name"),
-        brand=optional_text(obj, "brand", f"{label}.brand"),
-        price=number(obj, "price", f"{label}.price"),
-        quantity=integer(obj, "quantity", f"{label}.quantity", default=1, minimum=1),
-    )
-
-
-def _products(properties: dict[str, Any], *, required: bool) -> tuple[Product, ...]:
-    listed = properties.get("products")
-    if listed is not None:
-        if not isinstance(listed, list):
-            raise InvalidEvent(
-                RejectReason.BAD_TYPE,
-                f"properties.products is a {json_type(listed)}, expected an array",
-            )
-        products = []
-        for index, item in enumerate(listed):
-            label = f"properties.products[{index}]"
-            if not isinstance(item, dict):
-                raise InvalidEvent(
-                    RejectReason.BAD_TYPE, f"{label} is a {json_type(item)}, expected an object"
-                )
-            products.append(_product(item, label))
-        if products or not required:
-            return tuple(products)
-    if "product_id" in properties or required:
-        return (_product(properties, "properties"),)
-    return ()
-
-
-def _order(properties: dict[str, Any], products: tuple[Product, ...], channel: Channel) -> Order:
-    order_id = code(properties, "order_id", "properties.order_id")
-    total = number(properties, "total", "properties.total")
-    if total is None:
-        if not products:
-            raise InvalidEvent(
-                RejectReason.MISSING_FIELD,
-                "properties.total is required without products",
-            )
-        total = round(sum((p.price or 0.0) * p.quantity for p in products), 2)
-    store_id = (
-        code(properties, "store_id", "properties.store_id")
-        if channel is Channel.STORE or properties.get("store_id") is not None
-        else None
-    )
-    currency = optional_text(properties, "currency", "properties.currency")
-    return Order(order_id=order_id, total=total, currency=currency, store_id=store_id)
-
-
-def _stock(properties: dict[str, Any]) -> StockLevel:
-    return StockLevel(
-        store_id=code(properties, "store_id", "properties.store_id"),
-        product_id=code(properties, "product_id", "properties.product_id"),
-        quantity=integer(properties, "quantity", "properties.quantity", default=None, minimum=0),
-    )
-
-
-def _consent(properties: dict[str, Any]) -> dict[str, bool]:
-    consent: dict[str, bool] = {}
-    for channel in CONSENT_CHANNELS:
-        if channel not in properties:
-            continue
-        value = properties[channel]
-        if not isinstance(value, bool):
-            raise InvalidEvent(
-                RejectReason.BAD_TYPE,
-                f"properties.{channel} is a {json_type(value)}, expected a boolean",
-            )
-        consent[channel] = value
-    if not consent:
-        raise InvalidEvent(
-            RejectReason.MISSING_FIELD,
-            "Consent Updated needs at least one of properties.email, sms, push, ads",
-        )
-    return consent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from models.context.limits import ContextLimits
+from models.context.limits import ContextLimits, bounded
 from models.context.state import CustomerContext
 from models.events import Event
 
@@ -24,7 +24,7 @@ def touch(context: CustomerContext, event: Event, limits: ContextLimits) -> Cust
         first_seen_ms=at if context.first_seen_ms is None else min(context.first_seen_ms, at),
         last_seen_ms=at if latest else context.last_seen_ms,
         last_channel=channel if latest else context.last_channel,
-        events_total=context.events_total + 1,
+        events_total=bounded(context.events_total + 1),
         events_by_type=add_counts(context.events_by_type, {event.kind.value: 1}),
         events_by_channel=add_counts(context.events_by_channel, {channel: 1}),
     )
@@ -47,7 +47,7 @@ def link(known: tuple[str, ...], new: Iterable[str], cap: int) -> tuple[str, ...
 def add_counts(ours: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
     total = dict(ours)
     for key, count in theirs.items():
-        total[key] = total.get(key, 0) + count
+        total[key] = bounded(total.get(key, 0) + count)
     return total
 
 
@@ -73,7 +73,7 @@ def merge_activity(
         first_seen_ms=first,
         last_seen_ms=last,
         last_channel=channel,
-        events_total=customer.events_total + anonymous.events_total,
+        events_total=bounded(customer.events_total + anonymous.events_total),
         events_by_type=add_counts(customer.events_by_type, anonymous.events_by_type),
         events_by_channel=add_counts(customer.events_by_channel, anonymous.events_by_channel),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from models.context.limits import bounded
 from models.context.parts import Basket, BasketItem, OrderRecord
 from models.events import Product
 
@@ -79,7 +80,7 @@ def _combine(known: BasketItem, added: BasketItem) -> BasketItem:
     later, earlier = (added, known) if added.added_ms >= known.added_ms else (known, added)
     return BasketItem(
         product_id=known.product_id,
-        quantity=known.quantity + added.quantity,
+        quantity=bounded(known.quantity + added.quantity),
         price=later.price if later.price is not None else earlier.price,
         added_ms=later.added_ms,
         channel=later.channel,

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from models.context import basket, interests
-from models.context.limits import PURCHASE_WEIGHT, ContextLimits
+from models.context.limits import PURCHASE_WEIGHT, ContextLimits, bounded
 from models.context.parts import OrderRecord, PurchasedProduct, StoreVisits
 from models.context.purchases import STORE, count_store, merge_purchased, orders_window
 from models.context.state import CustomerContext
@@ -63,9 +63,13 @@ def prefer(
     by_store = count_store(context.purchases_by_store, known, -1, limits.stores)
     context = replace(
         context,
-        total_spent_cents=context.total_spent_cents - known.total_cents + copy.total_cents,
-        online_orders=context.online_orders - (known.channel != STORE) + (copy.channel != STORE),
-        store_orders=context.store_orders - (known.channel == STORE) + (copy.channel == STORE),
+        total_spent_cents=bounded(context.total_spent_cents - known.total_cents + copy.total_cents),
+        online_orders=bounded(
+            context.online_orders - (known.channel != STORE) + (copy.channel != STORE)
+        ),
+        store_orders=bounded(
+            context.store_orders - (known.channel == STORE) + (copy.channel == STORE)
+        ),
         recent_orders=orders_window((*others, copy), limits.recent_orders),
         recent_purchases=merge_purchased(context.recent_purchases, bought, limits.recent_purchases),
         purchases_by_store=count_store(by_store, copy, 1, limits.stores),

@@ -108,7 +108,7 @@ def fold(
 def _quantity_given(event: Event, index: int) -> bool:
     """Whether the producer sent a quantity: the parser defaults a missing one to 1.
 
-    Mirrors :func:`models.parsing._products`: a non-empty ``products`` list wins
+    Mirrors :func:`models.payloads.products`: a non-empty ``products`` list wins
     over top-level product fields.
     """
     listed = event.properties.get("products")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from models.context.limits import bounded
 from models.context.parts import VIEW_TIMES, Affinity, Search, ViewedProduct
 from models.events import Product
 
@@ -38,7 +39,7 @@ def _combine_views(a: ViewedProduct, b: ViewedProduct) -> ViewedProduct:
         # A view without a category must not erase one learnt from another view.
         category=later.category or earlier.category,
         last_viewed_ms=later.last_viewed_ms,
-        views=a.views + b.views,
+        views=bounded(a.views + b.views),
         # A multiset, like ``views``: two views in the same millisecond are two views.
         # Keeping the largest whatever the arrival order keeps folding order-independent.
         view_times_ms=tuple(

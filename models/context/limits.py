@@ -10,6 +10,18 @@ from dataclasses import dataclass
 
 DAY_MS = 86_400_000
 
+# Every count and sum a context keeps (events, orders, money in cents, units in a
+# basket, views) stops here rather than overflow: 2^53 - 1 is the largest integer a
+# double holds exactly, so JSON readers read it back as written, and it is far below
+# the encoder's 64-bit limit. Inputs are bounded (:mod:`models.bounds`), so only an
+# implausible number of events gets there; sums then stay at the cap.
+COUNT_MAX = 2**53 - 1
+
+
+def bounded(count: int) -> int:
+    """``count`` saturated to ``[0, COUNT_MAX]``, for every count or sum a context stores."""
+    return max(0, min(count, COUNT_MAX))
+
 
 @dataclass(frozen=True, slots=True)
 class ContextLimits:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from models.context.activity import is_later
-from models.context.limits import ContextLimits
+from models.context.limits import ContextLimits, bounded
 from models.context.parts import OrderRecord, PurchasedProduct, StoreVisits
 from models.context.state import CustomerContext
 from models.events import Channel, Event, Product
@@ -56,13 +56,13 @@ def record_order(
     )
     return replace(
         context,
-        orders_count=context.orders_count + 1,
-        total_spent_cents=context.total_spent_cents + record.total_cents,
+        orders_count=bounded(context.orders_count + 1),
+        total_spent_cents=bounded(context.total_spent_cents + record.total_cents),
         first_order_ms=_earliest(context.first_order_ms, record.at_ms),
         last_order_ms=record.at_ms if latest else context.last_order_ms,
         last_order_channel=record.channel if latest else context.last_order_channel,
-        online_orders=context.online_orders + (record.channel != STORE),
-        store_orders=context.store_orders + (record.channel == STORE),
+        online_orders=bounded(context.online_orders + (record.channel != STORE)),
+        store_orders=bounded(context.store_orders + (record.channel == STORE)),
         recent_orders=orders_window((*context.recent_orders, record), limits.recent_orders),
         recent_purchases=merge_purchased(context.recent_purchases, bought, limits.recent_purchases),
         purchases_by_store=count_store(context.purchases_by_store, record, 1, limits.stores),
@@ -87,7 +87,7 @@ def merge_orders(
         mine = by_store.get(store_id)
         if mine is not None:
             last = max(mine.last_order_ms, visits.last_order_ms)
-            visits = StoreVisits(mine.orders + visits.orders, last)
+            visits = StoreVisits(bounded(mine.orders + visits.orders), last)
         by_store[store_id] = visits
     for record in shared:
         by_store = count_store(by_store, record, -1, len(by_store))
@@ -100,17 +100,19 @@ def merge_orders(
         first_ms = _earliest(first_ms, anonymous.first_order_ms)
     return replace(
         customer,
-        orders_count=customer.orders_count + anonymous.orders_count - len(shared),
-        total_spent_cents=customer.total_spent_cents
-        + anonymous.total_spent_cents
-        - sum(record.total_cents for record in shared),
+        orders_count=bounded(customer.orders_count + anonymous.orders_count - len(shared)),
+        total_spent_cents=bounded(
+            customer.total_spent_cents
+            + anonymous.total_spent_cents
+            - sum(record.total_cents for record in shared)
+        ),
         first_order_ms=first_ms,
         last_order_ms=last_ms,
         last_order_channel=last_channel,
-        online_orders=customer.online_orders
-        + anonymous.online_orders
-        - (len(shared) - shared_in_store),
-        store_orders=customer.store_orders + anonymous.store_orders - shared_in_store,
+        online_orders=bounded(
+            customer.online_orders + anonymous.online_orders - (len(shared) - shared_in_store)
+        ),
+        store_orders=bounded(customer.store_orders + anonymous.store_orders - shared_in_store),
         recent_orders=orders_window((*customer.recent_orders, *fresh), limits.recent_orders),
         recent_purchases=merge_purchased(
             customer.recent_purchases, anonymous.recent_purchases, limits.recent_purchases
@@ -163,7 +165,7 @@ def count_store(
         updated[record.store_id] = StoreVisits(delta, record.at_ms)
     else:
         updated[record.store_id] = StoreVisits(
-            known.orders + delta, max(known.last_order_ms, record.at_ms)
+            bounded(known.orders + delta), max(known.last_order_ms, record.at_ms)
         )
     if updated[record.store_id].orders <= 0:
         del updated[record.store_id]

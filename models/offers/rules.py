@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 
+# Trends are live ("trending now"), and every minute of the window is one bucket that
+# is read, cached and kept in Redis: a day is the longest window.
+MAX_TREND_WINDOW_MS = 86_400_000
+
 
 class TriggerType(StrEnum):
     ABANDONED_BASKET = "abandoned_basket"
@@ -86,6 +90,7 @@ class OfferRules:
     quiet_hours: QuietHours = field(default_factory=QuietHours)
     # category -> complementary categories offered after a purchase in it
     cross_sell: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # At most MAX_TREND_WINDOW_MS.
     trend_window_ms: int = 3_600_000
 
     def rule(self, trigger_type: TriggerType) -> TriggerRule | None:

@@ -28,6 +28,7 @@ from models.offers import rule_values as values
 from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS, RulesError, parse_duration_ms
 from models.offers.rules import (
+    MAX_TREND_WINDOW_MS,
     ContactCaps,
     OfferRules,
     OfferTemplate,
@@ -74,6 +75,11 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
     trends = values.table(root["trends"], "trends")
     values.check_keys(trends, "trends", _TRENDS_KEYS, _TRENDS_KEYS)
     trend_window_ms = values.positive_duration(trends["window"], "trends.window")
+    if trend_window_ms > MAX_TREND_WINDOW_MS:
+        raise RulesError(
+            f"trends.window: {values.show(trends['window'])} is longer than the maximum of 24h",
+            "trends.window",
+        )
     cross_sell = _parse_cross_sell(values.table(root["cross_sell"], "cross_sell"), "cross_sell")
     triggers = _parse_triggers(values.table(root["triggers"], "triggers"), "triggers")
     return OfferRules(

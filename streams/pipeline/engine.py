@@ -190,7 +190,7 @@ class OfferEngine:
         trip = self.contexts.gateway.round_trip()
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
-        trends = queue_observe(trip, observed)
+        trends = queue_observe(trip, observed, self.rules.trend_window_ms)
         readings = self.restocks.queue_finish(trip, result.people.values(), observed)
         now = self.wall_clock()
         # A future-dated event must not drag its partition's clock (and everyone's timers

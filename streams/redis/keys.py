@@ -38,8 +38,9 @@ every key of one store is in one slot and no two stores share one):
   are pseudonyms (fixed-length digests: no input can forge or split one); the person
   behind one is read from their context. Pruned to the restock window and capped.
 
-Shared: ``trends:{minute}`` hash ``kind|scope|...`` -> count, one bucket per
-event-time minute.
+Shared: ``trends:{minute}`` hash ``kind|scope|part...`` -> count, one bucket per
+event-time minute; each part (an id or category from input) percent-escaped, so none
+can add a part (:mod:`.trend_fields`).
 """
 
 from __future__ import annotations

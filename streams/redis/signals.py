@@ -14,12 +14,16 @@ from models.offers.decision import SignalRequest, Signals
 from models.offers.rules import OfferRules
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import pairs, stock_key, text, trends_key
+from streams.redis.trend_fields import KINDS, parse_trend_field, trend_field
 
 MINUTE_MS = 60_000
-TREND_BUCKET_TTL_S = 3 * 3600
+# A bucket outlives the window that reads it by this much, for a backfill's late reads.
+TREND_BUCKET_MARGIN_S = 2 * 3600
 TREND_CACHE_MS = 5_000
 BUCKET_TTL_S = 10.0
-MAX_CACHED_BUCKETS = 600
+# Window totals kept: the API's (now) and the engine's (a batch's event time), as they
+# move from one cache slot to the next.
+MAX_CACHED_TOTALS = 4
 _TREND_KINDS = {
     EventKind.PRODUCT_VIEWED: "v",
     EventKind.PRODUCT_ADDED: "a",
@@ -27,8 +31,11 @@ _TREND_KINDS = {
 }
 
 
-def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[str, int]]:
-    """Per-minute trend counts from freshly applied events.
+def queue_observe(
+    trip: RoundTrip, events: Sequence[Event], window_ms: int
+) -> dict[int, dict[str, int]]:
+    """Per-minute trend counts from freshly applied events, kept as long as a trend window
+    of ``window_ms`` can read them.
 
     Returns the trend increments, for :meth:`SignalReader.note_observed`.
     """
@@ -40,27 +47,30 @@ def queue_observe(trip: RoundTrip, events: Sequence[Event]) -> dict[int, dict[st
         bucket = buckets[event.event_time_ms // MINUTE_MS]
         store = event.order.store_id if event.order is not None else None
         for product in event.products:
-            bucket[f"{kind}|p|{product.product_id}"] += 1
+            bucket[trend_field(kind, "p", product.product_id)] += 1
             if product.category:
-                bucket[f"{kind}|c|{product.category}"] += 1
-                bucket[f"{kind}|cp|{product.category}|{product.product_id}"] += 1
+                bucket[trend_field(kind, "c", product.category)] += 1
+                bucket[trend_field(kind, "cp", product.category, product.product_id)] += 1
             if store:
-                bucket[f"{kind}|sp|{store}|{product.product_id}"] += 1
-                bucket[f"{kind}|s|{store}"] += 1
+                bucket[trend_field(kind, "sp", store, product.product_id)] += 1
+                bucket[trend_field(kind, "s", store)] += 1
     for minute, counts in buckets.items():
         for field, count in counts.items():
             trip.call("HINCRBY", trends_key(minute), field, count)
-        trip.call("EXPIRE", trends_key(minute), TREND_BUCKET_TTL_S)
+        trip.call("EXPIRE", trends_key(minute), window_ms // 1000 + TREND_BUCKET_MARGIN_S)
     return buckets
 
 
 class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
-    A trend window sums an hour of per-minute buckets. Buckets are cached for a
-    few seconds (a past minute changes only with late events) and window totals
-    for five seconds of event time, so a decision or an API call rarely costs
-    Redis more than the newest minute, and stock and buckets share one round trip.
+    A trend window sums its per-minute buckets (60 for an hour, 1440 for the longest,
+    a day). Buckets are cached for a few seconds (a past minute changes only with late
+    events) and window totals for five seconds of event time, so a decision or an API
+    call rarely costs Redis more than the newest minute, and stock and buckets share
+    one round trip. The cache holds the buckets of two windows, least recently used
+    out first: a window never evicts its own buckets, however long it is, and memory
+    is bounded by the window the rules set.
     """
 
     def __init__(
@@ -74,6 +84,9 @@ class SignalReader:
         self._clock = clock
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
         self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
+        # Two windows: the API's, as of now, and the engine's, as of a batch's event
+        # time, which a backfill puts anywhere. Each spans its minutes, plus one.
+        self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
 
     async def read(self, request: SignalRequest) -> Signals:
         """Stock for the requested ``(store, product)`` pairs; trending products of the
@@ -110,6 +123,8 @@ class SignalReader:
         minutes = list(range(first, last + 1))
         now = self._clock()
         fresh = {m: self._buckets[m][1] for m in minutes if self._is_fresh(m, now)}
+        for minute in fresh:  # used again: the last to go
+            self._buckets.move_to_end(minute)
         replies: dict[int, Reply] = {
             m: trip.call("HGETALL", trends_key(m)) for m in minutes if m not in fresh
         }
@@ -126,7 +141,7 @@ class SignalReader:
                 for field, count in bucket.items():
                     summed[field] = summed.get(field, 0) + count
             self._totals[slot] = summed
-            while len(self._totals) > 16:
+            while len(self._totals) > MAX_CACHED_TOTALS:
                 self._totals.popitem(last=False)
             return summed
 
@@ -161,7 +176,7 @@ class SignalReader:
     def _remember(self, minute: int, now: float, bucket: dict[str, int]) -> None:
         self._buckets[minute] = (now, bucket)
         self._buckets.move_to_end(minute)
-        while len(self._buckets) > MAX_CACHED_BUCKETS:
+        while len(self._buckets) > self._max_buckets:
             self._buckets.popitem(last=False)
 
 
@@ -169,10 +184,12 @@ def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, 
     """Products of each category, most viewed, added and bought first (ties by id)."""
     scores: dict[str, dict[str, int]] = {category: {} for category in categories}
     for field, count in counts.items():
-        _kind, scope, *rest = field.split("|")
-        if scope == "cp" and rest[0] in scores:
-            products = scores[rest[0]]
-            products[rest[1]] = products.get(rest[1], 0) + count
+        parsed = parse_trend_field(field)
+        if parsed is None or parsed.scope != "cp" or parsed.parts[0] not in scores:
+            continue
+        category, product = parsed.parts
+        products = scores[category]
+        products[product] = products.get(product, 0) + count
     return {
         category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
         for category, products in scores.items()
@@ -188,9 +205,11 @@ def top_products(
     A store narrows to purchases at that store's tills (views are online, storeless).
     """
     tallies: dict[str, dict[str, int]] = {}
-    kinds = {"v": "views", "a": "adds", "b": "purchases"}
     for field, count in counts.items():
-        kind, scope, *rest = field.split("|")
+        parsed = parse_trend_field(field)
+        if parsed is None:
+            continue
+        kind, scope, rest = parsed
         if store is not None:
             if scope != "sp" or rest[0] != store:
                 continue
@@ -204,7 +223,7 @@ def top_products(
         else:
             continue
         tally = tallies.setdefault(product, {"views": 0, "adds": 0, "purchases": 0})
-        tally[kinds[kind]] += count
+        tally[KINDS[kind]] += count
     ranked = sorted(
         tallies.items(),
         key=lambda kv: (-(kv[1]["views"] + 3 * kv[1]["adds"] + 5 * kv[1]["purchases"]), kv[0]),

@@ -43,10 +43,14 @@ def install_api(application: web.Application, deps: ApiDeps) -> None:
     application[API_DEPS] = deps
     application.middlewares.extend(api_middlewares(ROUTES, deps.token, deps.metrics))
     for route in ROUTES:
+        # aiohttp's default placeholder, [^{}/]+, refuses braces: a customer id stored
+        # with one before the parser refused them could be neither read nor erased, and
+        # the lookup answered plain text. Any id is matched; labels keep route.path.
+        path = route.path.replace("{customer_id}", "{customer_id:[^/]+}")
         if route.method == "GET":  # and HEAD, as faust's views answered it
-            application.router.add_get(route.path, route.handler)
+            application.router.add_get(path, route.handler)
         else:
-            application.router.add_route(route.method, route.path, route.handler)
+            application.router.add_route(route.method, path, route.handler)
 
 
 __all__ = ["add_api", "api_application", "install_api"]

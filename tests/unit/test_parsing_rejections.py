@@ -199,7 +199,6 @@ TSR = RejectReason.BAD_TIMESTAMP
         pytest.param(build(PAGE, messageId="x" * 129), V, "messageId", id="messageId-129"),
         pytest.param(build(PAGE, messageId=""), V, "messageId", id="messageId-empty"),
         pytest.param(build(PAGE, messageId="   "), V, "messageId", id="messageId-blank"),
-        pytest.param(build(PAGE, userId="u" * 129), V, "userId", id="userId-129"),
         pytest.param(
             build(PRODUCT_VIEWED, properties__price=-0.01),
             V,

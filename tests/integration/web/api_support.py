@@ -142,5 +142,5 @@ class Shopper:
         """As the ingest pipeline does: into the contexts, then into stock and trends."""
         await deps.store.apply(self.events)
         trip = deps.store.gateway.round_trip()
-        queue_observe(trip, self.events)
+        queue_observe(trip, self.events, RULES.trend_window_ms)
         await trip.send()

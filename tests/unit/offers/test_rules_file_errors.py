@@ -333,6 +333,7 @@ ERROR_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     ("trends window zero", set_value("trends.window", "0s"), "trends.window", "longer than zero"),
     ("trends window negative", set_value("trends.window", "-1h"), "trends.window", "negative"),
+    ("trends window 25h", set_value("trends.window", "25h"), "trends.window", "maximum of 24h"),
     (
         "trends window bad",
         set_value("trends.window", "an hour"),

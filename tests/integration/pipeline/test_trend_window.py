@@ -1,0 +1,126 @@
+"""Trends over a 24 h window (the longest the rules accept), on a real Redis: every bucket
+of the window is counted, each is read once while fresh, none outlives its use by much,
+and a cross-sell order decides with them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from models.offers.decision import SignalRequest
+from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
+from streams.redis.gateway import RedisGateway, RoundTrip
+from streams.redis.keys import trends_key
+from streams.redis.signals import MINUTE_MS, SignalReader, queue_observe
+from tests.integration.in_process import InProcessPipeline, event, till_order
+from tests.unit.test_context_support import PARSER
+
+pytestmark = pytest.mark.integration
+
+DAY_MS = 86_400_000
+RULES = replace(load_rules(DEFAULT_RULES_PATH), trend_window_ms=DAY_MS)
+
+
+class CountingGateway(RedisGateway):
+    """Counts the trend buckets read (HGETALL), whatever round trip they ride on."""
+
+    buckets_read = 0
+
+    def round_trip(self) -> RoundTrip:
+        gateway = self
+
+        class Counting(RoundTrip):
+            def call(self, *args: Any, **kwargs: Any) -> Any:
+                if args[0] == "HGETALL":
+                    gateway.buckets_read += 1
+                return super().call(*args, **kwargs)
+
+        return Counting(self)
+
+
+def viewed(product: str, category: str, at_ms: int) -> Any:
+    doc = event(
+        "Product Viewed",
+        datetime.fromtimestamp(at_ms / 1000, UTC),
+        user=f"u-{uuid.uuid4().hex[:8]}",
+        product_id=product,
+        category=category,
+    )
+    return PARSER.parse_event(doc, datetime.now(UTC))
+
+
+def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_url: str) -> None:
+    category = f"cat-{uuid.uuid4().hex[:8]}"
+    # A day of the distant past, so no other test writes to these minutes.
+    at_ms = int(datetime(2001, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % DAY_MS
+    views = [viewed(f"p-{hours}h", category, at_ms - hours * 3_600_000) for hours in range(24)]
+    clock = [1000.0]
+
+    async def scenario() -> tuple[Any, Any, int, int, list[int]]:
+        redis = Redis.from_url(redis_url)
+        try:
+            gateway = CountingGateway(redis)
+            trip = gateway.round_trip()
+            queue_observe(trip, views, RULES.trend_window_ms)
+            await trip.send()
+            ttls = [await redis.ttl(trends_key(v.event_time_ms // MINUTE_MS)) for v in views]
+            reader = SignalReader(gateway, RULES, clock=lambda: clock[0])
+            ask = SignalRequest(trend_categories=frozenset({category}), trends_at_ms=at_ms)
+            first = await reader.read(ask)
+            read_first, gateway.buckets_read = gateway.buckets_read, 0
+            clock[0] += 5.0  # the next cache slot, while the buckets are still fresh
+            later = replace(ask, trends_at_ms=at_ms + 5_000)
+            second = await reader.read(later)
+            return first, second, read_first, gateway.buckets_read, ttls
+        finally:
+            await redis.aclose()
+
+    first, second, read_first, read_second, ttls = asyncio.run(scenario())
+    window_minutes = DAY_MS // MINUTE_MS
+    assert window_minutes <= read_first <= window_minutes + 1
+    expected = tuple(sorted(f"p-{hours}h" for hours in range(24)))
+    assert tuple(sorted(first.trending[category])) == expected
+    assert tuple(sorted(second.trending[category])) == expected
+    assert read_second <= 2  # only the minutes the window moved onto
+    assert min(ttls) > DAY_MS // 1000  # a bucket lives as long as a window can use it
+
+
+def test_a_cross_sell_order_decides_with_a_24h_window(redis_url: str) -> None:
+    complement = f"socks-{uuid.uuid4().hex[:6]}"
+    rules = replace(RULES, cross_sell={"shoes": (complement,)})
+    now = datetime.now(UTC)
+    views = [
+        event(
+            "Product Viewed",
+            now - timedelta(hours=20),
+            user=f"v-{uuid.uuid4().hex[:6]}",
+            product_id=f"sock-{complement}",
+            category=complement,
+        )
+    ]
+    buyer = f"buyer-{uuid.uuid4().hex[:6]}"
+    consent = event("Consent Updated", now - timedelta(minutes=5), user=buyer, email=True)
+    shoes = [{"product_id": "SHO-1", "category": "shoes", "price": 90.0}]
+    order = till_order(buyer, "store-1", now - timedelta(minutes=1), shoes)
+
+    async def scenario() -> InProcessPipeline:
+        pipeline = InProcessPipeline(redis_url, rules, wall_ms=int(now.timestamp() * 1000))
+        try:
+            await pipeline.gateway.load_scripts()
+            await pipeline.process([*views, consent])
+            await pipeline.process([order])
+            await pipeline.fire_due()
+        finally:
+            await pipeline.close()
+        return pipeline
+
+    pipeline = asyncio.run(scenario())
+    assert pipeline.deadletters == []
+    (sent,) = pipeline.of_type(pipeline.topics.cross_sell)
+    assert sent["offer"]["product_ids"] == [f"sock-{complement}"]
