@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from config.redaction import redact_url, redact_url_list
+
 T = TypeVar("T")
 
 
@@ -257,8 +259,10 @@ class Settings:
             raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
 
     def __repr__(self) -> str:
-        # Settings get logged; secrets must not be.
+        # Settings get logged; secrets must not be, nor the passwords in connection URLs.
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRETS}
+        shown["kafka_broker"] = redact_url_list(self.kafka_broker)
+        shown["redis_url"] = redact_url(self.redis_url)
         hidden = ", ".join(f"{name}={'***' if getattr(self, name) else ''!r}" for name in _SECRETS)
         return f"Settings({shown}, {hidden})"
 
