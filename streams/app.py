@@ -51,6 +51,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         topic_partitions=settings.topic_partitions,
         topic_disable_leader=True,
         store="memory://",
+        # faust binds web_bind (default 0.0.0.0, every interface) and only advertises
+        # web_host; WEB_HOST is the address to listen on.
+        web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_transport=f"tcp://{settings.web_host}",

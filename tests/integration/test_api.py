@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -154,6 +155,25 @@ def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
 def test_fausts_own_pages_are_not_served(worker: WorkerProcess) -> None:
     for path in ("/router/", "/table/", "/graph/", "/assignment/", "/performance/"):
         assert call(worker, path, token=None)[0] == 404, path
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_worker_listens_on_web_host_only(worker: WorkerProcess) -> None:
+    # The harness leaves WEB_HOST at its default, 127.0.0.1. Linux routes all of
+    # 127.0.0.0/8 to the loopback interface: a socket bound to every interface answers
+    # on 127.0.0.2 (the control shows this machine does), one bound to 127.0.0.1 does not.
+    assert worker.settings.web_host == "127.0.0.1"
+    with socket.create_server(("0.0.0.0", 0)) as control:
+        assert _accepts("127.0.0.2", control.getsockname()[1]), "no 127.0.0.2 here"
+    assert _accepts("127.0.0.1", worker.web_port)
+    assert not _accepts("127.0.0.2", worker.web_port)
 
 
 def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) -> None:
