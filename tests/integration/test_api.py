@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis import Redis as SyncRedis
 
 from models.identity import Identity
 from streams.local.services import start_redis
@@ -228,6 +229,11 @@ def test_ready_answers_503_while_redis_is_down(
     worker.create_topics()
     worker.start()
     assert call(worker, "/ready", token=None)[0] == 200
+    # Stalled first: Redis accepts connections but runs no command for 3 s.
+    SyncRedis(port=redis.port).execute_command("CLIENT", "PAUSE", "3000", "ALL")
+    started = time.monotonic()
+    status, body = call(worker, "/ready", token=None)
+    assert (status, body["redis"], time.monotonic() - started < 1.0) == (503, False, True)
     redis.stop()
     _status, body = wait_until(
         lambda: (r := call(worker, "/ready", token=None))[0] == 503 and r, timeout_s=20
