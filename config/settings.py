@@ -65,6 +65,8 @@ class TopicNames:
         return self.inputs + self.outputs
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 # Settings never shown in logs.
 _SECRETS = ("api_token", "erasure_salt")
 
@@ -197,7 +199,13 @@ class Settings:
         "How long an erasure is remembered: events queued from before it are dropped, and "
         "the person's contact caps survive it",
     )
-    log_level: str = _setting("LOG_LEVEL", "info", "Worker log level")
+    log_level: str = _setting("LOG_LEVEL", "info", "Log level of the engine's own loggers")
+    log_level_libraries: str = _setting(
+        "LOG_LEVEL_LIBRARIES",
+        "info",
+        "Log level of every library (faust, mode, aiokafka, kafka-python, aiohttp, redis...); "
+        "at debug they log whole records and requests, customer data included",
+    )
     topics: TopicNames = field(default_factory=TopicNames)
 
     @classmethod
@@ -255,6 +263,12 @@ class Settings:
             raise ConfigError(f"topic names must be distinct, got {self.topics.all}")
         if not 0 < self.web_port < 65536:
             raise ConfigError(f"WEB_PORT must be a TCP port, got {self.web_port}")
+        for name, level in (
+            ("LOG_LEVEL", self.log_level),
+            ("LOG_LEVEL_LIBRARIES", self.log_level_libraries),
+        ):
+            if level.upper() not in _LOG_LEVELS:
+                raise ConfigError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
         if self.heartbeat_interval_s >= self.session_timeout_s:
             raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
 

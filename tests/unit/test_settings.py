@@ -60,6 +60,7 @@ def test_settings_are_frozen() -> None:
         ("DEDUPE_MAX_IDS", "5", "dedupe_max_ids", 5),
         ("REDIS_RETRY_MAX_S", "0.25", "redis_retry_max_s", 0.25),
         ("LOG_LEVEL", "debug", "log_level", "debug"),
+        ("LOG_LEVEL_LIBRARIES", "warning", "log_level_libraries", "warning"),
     ],
 )
 def test_env_overrides_each_setting(var: str, raw: str, attr: str, expected: object) -> None:
@@ -228,6 +229,7 @@ EXPECTED_DEFAULTS = {
     "DECISION_GRACE_MS": "2000",
     "ERASURE_MEMORY_DAYS": "30.0",
     "LOG_LEVEL": "info",
+    "LOG_LEVEL_LIBRARIES": "info",
     "TOPIC_CLICKSTREAM": "clickstream",
     "TOPIC_BASKET": "basket",
     "TOPIC_STORE_CHECKOUTS": "store-checkouts",
