@@ -105,6 +105,24 @@ class Settings:
     )
     web_host: str = _setting("WEB_HOST", "127.0.0.1", "Bind address of the worker web server")
     web_port: int = _setting("WEB_PORT", 6066, "Port of the worker web server")
+    web_header_timeout_s: float = _setting(
+        "WEB_HEADER_TIMEOUT_S",
+        5.0,
+        "Longest a new HTTP connection may take to send a complete request line and headers "
+        "before it is closed (slow clients, slow-loris)",
+    )
+    web_keepalive_timeout_s: float = _setting(
+        "WEB_KEEPALIVE_TIMEOUT_S",
+        15.0,
+        "Longest an idle keep-alive HTTP connection stays open after a response; the next "
+        "request's headers must be complete within it",
+    )
+    web_max_connections: int = _setting(
+        "WEB_MAX_CONNECTIONS",
+        100,
+        "Most open HTTP connections; at the cap a new one closes the longest-open idle one, "
+        "or is closed when all are busy. Lowered at start-up to fit the open-file limit",
+    )
     fetch_max_wait_ms: int = _setting(
         "KAFKA_FETCH_MAX_WAIT_MS",
         50,
@@ -245,6 +263,9 @@ class Settings:
             "CLOCK_MAX_AHEAD_S": self.clock_max_ahead_s,
             "DECISION_HISTORY_MAX": self.decision_history_max,
             "ERASURE_MEMORY_DAYS": self.erasure_memory_days,
+            "WEB_HEADER_TIMEOUT_S": self.web_header_timeout_s,
+            "WEB_KEEPALIVE_TIMEOUT_S": self.web_keepalive_timeout_s,
+            "WEB_MAX_CONNECTIONS": self.web_max_connections,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):

@@ -55,4 +55,3 @@ def faust_logging_config(settings: Settings) -> dict[str, Any]:
         "root": {"level": library_level(settings)},
         "loggers": {name: {"level": own_level(settings)} for name in OWN_LOGGERS},
     }
-

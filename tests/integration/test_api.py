@@ -154,7 +154,7 @@ def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
 
 
 def test_fausts_own_pages_are_not_served(worker: WorkerProcess) -> None:
-    for path in ("/router/", "/table/", "/graph/", "/assignment/", "/performance/"):
+    for path in ("/", "/router/", "/table/", "/graph/", "/stats/", "/assignment/", "/performance/"):
         assert call(worker, path, token=None)[0] == 404, path
 
 
