@@ -123,6 +123,12 @@ class Settings:
         "Most open HTTP connections; at the cap a new one closes the longest-open idle one, "
         "or is closed when all are busy. Lowered at start-up to fit the open-file limit",
     )
+    api_rate_limit_per_s: float = _setting(
+        "API_RATE_LIMIT_PER_S",
+        100.0,
+        "Requests a second each client (IP address) may make to the bearer endpoints, in "
+        "bursts of up to one second's worth; beyond, 429 with Retry-After. 0 turns it off",
+    )
     fetch_max_wait_ms: int = _setting(
         "KAFKA_FETCH_MAX_WAIT_MS",
         50,
@@ -273,6 +279,10 @@ class Settings:
         if self.decision_grace_ms < 0:
             raise ConfigError(
                 f"DECISION_GRACE_MS must not be negative, got {self.decision_grace_ms}"
+            )
+        if not (self.api_rate_limit_per_s >= 0 and math.isfinite(self.api_rate_limit_per_s)):
+            raise ConfigError(
+                f"API_RATE_LIMIT_PER_S must be 0 (off) or positive, got {self.api_rate_limit_per_s}"
             )
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")

@@ -151,6 +151,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             token=settings.api_token,
             input_topics=frozenset(settings.topics.inputs),
             consumer=lambda: app.consumer,
+            rate_limit_per_s=settings.api_rate_limit_per_s,
         ),
     )
     if not settings.api_token:

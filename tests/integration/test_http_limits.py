@@ -6,19 +6,23 @@ connections."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
-from tests.integration.harness import TOKEN, Services, WorkerProcess, call
+from tests.integration.harness import TOKEN, Services, WorkerProcess, call, wait_until
 from tests.integration.raw_clients import Client, closed_within
 
 pytestmark = pytest.mark.integration
 
 HEADER_TIMEOUT_S = 3.0
 MAX_CONNECTIONS = 20
+RATE_PER_S = 5
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,7 @@ def worker(services: Services, log_dir: Path) -> Iterator[WorkerProcess]:
             "WEB_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
             "WEB_KEEPALIVE_TIMEOUT_S": "30",
             "WEB_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
+            "API_RATE_LIMIT_PER_S": str(RATE_PER_S),
         },
     )
     process.create_topics()
@@ -100,6 +105,35 @@ def test_beyond_the_cap_idle_connections_are_closed_and_health_still_answers(
     assert closed == [True] * MAX_CONNECTIONS + [False] * MAX_CONNECTIONS
     assert status == 200
     assert still_open == MAX_CONNECTIONS - 1  # /health took the place of the oldest
+
+
+def _get(path: str, port: int, source: str = "127.0.0.1", token: str | None = TOKEN) -> Any:
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=5, source_address=(source, 0)
+    )
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_a_client_beyond_its_rate_gets_429_with_retry_after(worker: WorkerProcess) -> None:
+    port = worker.web_port
+    answers = [_get("/trends", port) for _ in range(RATE_PER_S + 3)]
+    statuses = [status for status, _headers, _body in answers]
+    assert statuses[:RATE_PER_S] == [200] * RATE_PER_S and 429 in statuses[RATE_PER_S:]
+    _status, headers, body = next(answer for answer in answers if answer[0] == 429)
+    assert headers["Content-Type"] == "application/json"
+    assert int(headers["Retry-After"]) >= 1
+    assert orjson.loads(body)["error"]["code"] == "rate_limited"
+    # Guessing tokens counts too; another client, and the open endpoints, are not limited.
+    assert _get("/trends", port, token="guess")[0] == 429
+    assert _get("/trends", port, source="127.0.0.2")[0] == 200
+    assert {_get("/health", port, token=None)[0] for _ in range(3 * RATE_PER_S)} == {200}
+    wait_until(lambda: _get("/trends", port)[0] == 200, timeout_s=5, what="the rate restored")
 
 
 def test_under_a_256_file_limit_300_idle_connections_leave_the_worker_answering(

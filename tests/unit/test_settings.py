@@ -51,6 +51,7 @@ def test_settings_are_frozen() -> None:
         ("WEB_HEADER_TIMEOUT_S", "1.5", "web_header_timeout_s", 1.5),
         ("WEB_KEEPALIVE_TIMEOUT_S", "60", "web_keepalive_timeout_s", 60.0),
         ("WEB_MAX_CONNECTIONS", "500", "web_max_connections", 500),
+        ("API_RATE_LIMIT_PER_S", "0", "api_rate_limit_per_s", 0.0),
         ("KAFKA_FETCH_MAX_WAIT_MS", "500", "fetch_max_wait_ms", 500),
         ("KAFKA_SESSION_TIMEOUT_S", "30", "session_timeout_s", 30.0),
         ("KAFKA_HEARTBEAT_INTERVAL_S", "0.5", "heartbeat_interval_s", 0.5),
@@ -160,6 +161,8 @@ def test_non_positive_values_are_rejected(var: str, raw: str) -> None:
         pytest.param({"WEB_HEADER_TIMEOUT_S": "0"}, id="header-timeout-0"),
         pytest.param({"WEB_KEEPALIVE_TIMEOUT_S": "-1"}, id="keepalive-neg"),
         pytest.param({"WEB_MAX_CONNECTIONS": "0"}, id="connections-0"),
+        pytest.param({"API_RATE_LIMIT_PER_S": "-1"}, id="rate-neg"),
+        pytest.param({"API_RATE_LIMIT_PER_S": "inf"}, id="rate-inf"),
     ],
 )
 def test_unusable_timing_values_are_rejected(env: dict[str, str]) -> None:
@@ -213,6 +216,7 @@ EXPECTED_DEFAULTS = {
     "WEB_HEADER_TIMEOUT_S": "5.0",
     "WEB_KEEPALIVE_TIMEOUT_S": "15.0",
     "WEB_MAX_CONNECTIONS": "100",
+    "API_RATE_LIMIT_PER_S": "100.0",
     "KAFKA_FETCH_MAX_WAIT_MS": "50",
     "KAFKA_SESSION_TIMEOUT_S": "6.0",
     "KAFKA_HEARTBEAT_INTERVAL_S": "1.5",
