@@ -12,76 +12,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from config.errors import ConfigError
 from config.redaction import redact_url, redact_url_list
+from config.topics import TOPIC_ENV_VARS, TopicNames
+
+__all__ = ["TOPIC_ENV_VARS", "ConfigError", "Settings", "TopicNames"]
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """An environment variable holds a value the engine cannot use."""
-
-
-@dataclass(frozen=True, slots=True)
-class TopicNames:
-    """Kafka topic names. Defaults are the contract of PRODUCT.md."""
-
-    clickstream: str = "clickstream"
-    basket: str = "basket"
-    store_checkouts: str = "store-checkouts"
-    inventory: str = "inventory"
-    deadletter: str = "events.deadletter"
-    remarketing: str = "triggers.remarketing"
-    web_to_store: str = "triggers.web-to-store"
-    cross_sell: str = "triggers.cross-sell"
-    suppressed: str = "triggers.suppressed"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TopicNames:
-        overrides = {}
-        for var, attr in TOPIC_ENV_VARS.items():
-            if var in env:
-                name = env[var].strip()
-                if not name:
-                    raise ConfigError(f"{var} must not be empty")
-                overrides[attr] = name
-        return cls(**overrides)
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.clickstream, self.basket, self.store_checkouts, self.inventory)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (
-            self.deadletter,
-            self.remarketing,
-            self.web_to_store,
-            self.cross_sell,
-            self.suppressed,
-        )
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return self.inputs + self.outputs
-
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # Settings never shown in logs.
 _SECRETS = ("api_token", "erasure_salt")
-
-# env var -> TopicNames field
-TOPIC_ENV_VARS: dict[str, str] = {
-    "TOPIC_CLICKSTREAM": "clickstream",
-    "TOPIC_BASKET": "basket",
-    "TOPIC_STORE_CHECKOUTS": "store_checkouts",
-    "TOPIC_INVENTORY": "inventory",
-    "TOPIC_DEADLETTER": "deadletter",
-    "TOPIC_REMARKETING": "remarketing",
-    "TOPIC_WEB_TO_STORE": "web_to_store",
-    "TOPIC_CROSS_SELL": "cross_sell",
-    "TOPIC_SUPPRESSED": "suppressed",
-}
 
 
 def _setting(env: str, default: Any, doc: str) -> Any:
