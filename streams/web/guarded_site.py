@@ -130,10 +130,14 @@ class GuardedSite(web.BaseSite):
                 self._accept_errors.warning(log, "cannot accept a connection: %s", error)
                 await asyncio.sleep(ACCEPT_RETRY_S)
                 continue
-            if self._make_room():
-                await self._admit(accepted)
-            else:
+            try:
+                if self._make_room():
+                    await self._admit(accepted)
+                else:
+                    accepted.close()
+            except Exception as error:  # one connection must not end the accepting
                 accepted.close()
+                self._accept_errors.warning(log, "could not take a connection: %r", error)
 
     def _make_room(self) -> bool:
         """Whether one more connection fits, after closing the longest-open idle one."""
