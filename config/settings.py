@@ -12,72 +12,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from config.errors import ConfigError
+from config.redaction import redact_url, redact_url_list
+from config.topics import TOPIC_ENV_VARS, TopicNames
+
+__all__ = ["TOPIC_ENV_VARS", "ConfigError", "Settings", "TopicNames"]
+
 T = TypeVar("T")
 
-
-class ConfigError(ValueError):
-    """An environment variable holds a value the engine cannot use."""
-
-
-@dataclass(frozen=True, slots=True)
-class TopicNames:
-    """Kafka topic names. Defaults are the contract of PRODUCT.md."""
-
-    clickstream: str = "clickstream"
-    basket: str = "basket"
-    store_checkouts: str = "store-checkouts"
-    inventory: str = "inventory"
-    deadletter: str = "events.deadletter"
-    remarketing: str = "triggers.remarketing"
-    web_to_store: str = "triggers.web-to-store"
-    cross_sell: str = "triggers.cross-sell"
-    suppressed: str = "triggers.suppressed"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TopicNames:
-        overrides = {}
-        for var, attr in TOPIC_ENV_VARS.items():
-            if var in env:
-                name = env[var].strip()
-                if not name:
-                    raise ConfigError(f"{var} must not be empty")
-                overrides[attr] = name
-        return cls(**overrides)
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.clickstream, self.basket, self.store_checkouts, self.inventory)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (
-            self.deadletter,
-            self.remarketing,
-            self.web_to_store,
-            self.cross_sell,
-            self.suppressed,
-        )
-
-    @property
-    def all(self) -> tuple[str, ...]:
-        return self.inputs + self.outputs
-
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # Settings never shown in logs.
 _SECRETS = ("api_token", "erasure_salt")
-
-# env var -> TopicNames field
-TOPIC_ENV_VARS: dict[str, str] = {
-    "TOPIC_CLICKSTREAM": "clickstream",
-    "TOPIC_BASKET": "basket",
-    "TOPIC_STORE_CHECKOUTS": "store_checkouts",
-    "TOPIC_INVENTORY": "inventory",
-    "TOPIC_DEADLETTER": "deadletter",
-    "TOPIC_REMARKETING": "remarketing",
-    "TOPIC_WEB_TO_STORE": "web_to_store",
-    "TOPIC_CROSS_SELL": "cross_sell",
-    "TOPIC_SUPPRESSED": "suppressed",
-}
 
 
 def _setting(env: str, default: Any, doc: str) -> Any:
@@ -101,6 +47,30 @@ class Settings:
     )
     web_host: str = _setting("WEB_HOST", "127.0.0.1", "Bind address of the worker web server")
     web_port: int = _setting("WEB_PORT", 6066, "Port of the worker web server")
+    web_header_timeout_s: float = _setting(
+        "WEB_HEADER_TIMEOUT_S",
+        5.0,
+        "Longest a new HTTP connection may take to send a complete request line and headers "
+        "before it is closed (slow clients, slow-loris)",
+    )
+    web_keepalive_timeout_s: float = _setting(
+        "WEB_KEEPALIVE_TIMEOUT_S",
+        15.0,
+        "Longest an idle keep-alive HTTP connection stays open after a response; the next "
+        "request's headers must be complete within it",
+    )
+    web_max_connections: int = _setting(
+        "WEB_MAX_CONNECTIONS",
+        100,
+        "Most open HTTP connections; at the cap a new one closes the longest-open idle one, "
+        "or is closed when all are busy. Lowered at start-up to fit the open-file limit",
+    )
+    api_rate_limit_per_s: float = _setting(
+        "API_RATE_LIMIT_PER_S",
+        100.0,
+        "Requests a second each client (IP address) may make to the bearer endpoints, in "
+        "bursts of up to one second's worth; beyond, 429 with Retry-After. 0 turns it off",
+    )
     fetch_max_wait_ms: int = _setting(
         "KAFKA_FETCH_MAX_WAIT_MS",
         50,
@@ -197,7 +167,13 @@ class Settings:
         "How long an erasure is remembered: events queued from before it are dropped, and "
         "the person's contact caps survive it",
     )
-    log_level: str = _setting("LOG_LEVEL", "info", "Worker log level")
+    log_level: str = _setting("LOG_LEVEL", "info", "Log level of the engine's own loggers")
+    log_level_libraries: str = _setting(
+        "LOG_LEVEL_LIBRARIES",
+        "info",
+        "Log level of every library (faust, mode, aiokafka, kafka-python, aiohttp, redis...); "
+        "at debug they log whole records and requests, customer data included",
+    )
     topics: TopicNames = field(default_factory=TopicNames)
 
     @classmethod
@@ -237,6 +213,9 @@ class Settings:
             "CLOCK_MAX_AHEAD_S": self.clock_max_ahead_s,
             "DECISION_HISTORY_MAX": self.decision_history_max,
             "ERASURE_MEMORY_DAYS": self.erasure_memory_days,
+            "WEB_HEADER_TIMEOUT_S": self.web_header_timeout_s,
+            "WEB_KEEPALIVE_TIMEOUT_S": self.web_keepalive_timeout_s,
+            "WEB_MAX_CONNECTIONS": self.web_max_connections,
         }
         for name, value in positive.items():
             if not (value > 0 and math.isfinite(value)):
@@ -244,6 +223,10 @@ class Settings:
         if self.decision_grace_ms < 0:
             raise ConfigError(
                 f"DECISION_GRACE_MS must not be negative, got {self.decision_grace_ms}"
+            )
+        if not (self.api_rate_limit_per_s >= 0 and math.isfinite(self.api_rate_limit_per_s)):
+            raise ConfigError(
+                f"API_RATE_LIMIT_PER_S must be 0 (off) or positive, got {self.api_rate_limit_per_s}"
             )
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")
@@ -255,12 +238,20 @@ class Settings:
             raise ConfigError(f"topic names must be distinct, got {self.topics.all}")
         if not 0 < self.web_port < 65536:
             raise ConfigError(f"WEB_PORT must be a TCP port, got {self.web_port}")
+        for name, level in (
+            ("LOG_LEVEL", self.log_level),
+            ("LOG_LEVEL_LIBRARIES", self.log_level_libraries),
+        ):
+            if level.upper() not in _LOG_LEVELS:
+                raise ConfigError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
         if self.heartbeat_interval_s >= self.session_timeout_s:
             raise ConfigError("KAFKA_HEARTBEAT_INTERVAL_S must be below KAFKA_SESSION_TIMEOUT_S")
 
     def __repr__(self) -> str:
-        # Settings get logged; secrets must not be.
+        # Settings get logged; secrets must not be, nor the passwords in connection URLs.
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _SECRETS}
+        shown["kafka_broker"] = redact_url_list(self.kafka_broker)
+        shown["redis_url"] = redact_url(self.redis_url)
         hidden = ", ".join(f"{name}={'***' if getattr(self, name) else ''!r}" for name in _SECRETS)
         return f"Settings({shown}, {hidden})"
 

@@ -33,14 +33,27 @@ from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
 from streams.web.api import add_api
 from streams.web.dependencies import ApiDeps
+from streams.web.server import LimitedWeb, ServerLimits
 
 log = logging.getLogger(__name__)
 
 
+class WorkerApp(App):
+    """The app whose web server is :class:`LimitedWeb`: limits on connections, no faust page."""
+
+    def __init__(self, *args: Any, web_limits: ServerLimits, **kwargs: Any) -> None:
+        self.web_limits = web_limits
+        super().__init__(*args, **kwargs)
+
+    def _new_web(self) -> LimitedWeb:
+        return LimitedWeb(self, self.web_limits)
+
+
 def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     metrics = metrics or Metrics()
-    app = App(
+    app = WorkerApp(
         settings.app_id,
+        web_limits=ServerLimits.from_settings(settings),
         broker=settings.faust_broker,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         processing_guarantee="at_least_once",
@@ -51,11 +64,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         topic_partitions=settings.topic_partitions,
         topic_disable_leader=True,
         store="memory://",
+        # faust binds web_bind (default 0.0.0.0, every interface) and only advertises
+        # web_host; WEB_HOST is the address to listen on.
+        web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_transport=f"tcp://{settings.web_host}",
         # faust's own pages would answer on the API port without the token: table
         # routing and contents (no tables here), statistics, the service graph.
+        # (LimitedWeb applies none of faust's pages; these say so to faust too.)
         web_router_enabled=False,
         web_tables_enabled=False,
         web_stats_enabled=False,
@@ -134,6 +151,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             token=settings.api_token,
             input_topics=frozenset(settings.topics.inputs),
             consumer=lambda: app.consumer,
+            rate_limit_per_s=settings.api_rate_limit_per_s,
         ),
     )
     if not settings.api_token:

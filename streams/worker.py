@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import faust
 
 from config import ConfigError, Settings
 from models.offers.rules_file import RulesError
+from streams import log_levels
 from streams.app import create_app
 from streams.kafka.topics import ensure_topics
 
@@ -20,14 +20,18 @@ def main() -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper())
+    log_levels.configure(settings)
     try:
         app = create_app(settings)  # validates the offer rules before touching Kafka
     except RulesError as exc:
         print(f"offer rules error: {exc}", file=sys.stderr)
         return 2
     ensure_topics(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level)
+    worker = faust.Worker(
+        app,
+        loglevel=log_levels.handler_level(settings),
+        logging_config=log_levels.faust_logging_config(settings),
+    )
     worker.execute_from_commandline()
     return 0
 

@@ -24,6 +24,7 @@ from types import FrameType
 from prometheus_client.parser import text_string_to_metric_families
 
 from config import Settings
+from config.redaction import redact_url, redact_url_list
 from streams.kafka.topics import ensure_topics
 from streams.local.services import EmbeddedStack, ServiceStartError, free_port, stop_process
 
@@ -49,6 +50,12 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+
+def services_line(settings: Settings) -> str:
+    """Where the run's broker and Redis are, passwords masked: the line lands in terminals."""
+    broker, redis_url = redact_url_list(settings.kafka_broker), redact_url(settings.redis_url)
+    return f"broker {broker}   redis {redis_url}"
 
 
 def _scrape(url: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -129,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("ERASURE_SALT", secrets.token_urlsafe(32))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         settings = Settings.from_env(env)
-        print(f"broker {settings.kafka_broker}   redis {settings.redis_url}", flush=True)
+        print(services_line(settings), flush=True)
         created = ensure_topics(settings)
         print(f"topics ready ({len(created)} created, {settings.topic_partitions} partitions)")
 

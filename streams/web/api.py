@@ -16,6 +16,7 @@ from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from streams.web.dependencies import API_DEPS, ApiDeps
 from streams.web.middleware import api_middlewares
+from streams.web.rate_limit import ClientRateLimiter
 from streams.web.routes import ROUTES
 
 
@@ -41,7 +42,8 @@ def api_application(deps: ApiDeps) -> web.Application:
 
 def install_api(application: web.Application, deps: ApiDeps) -> None:
     application[API_DEPS] = deps
-    application.middlewares.extend(api_middlewares(ROUTES, deps.token, deps.metrics))
+    limiter = ClientRateLimiter(deps.rate_limit_per_s) if deps.rate_limit_per_s > 0 else None
+    application.middlewares.extend(api_middlewares(ROUTES, deps.token, deps.metrics, limiter))
     for route in ROUTES:
         # aiohttp's default placeholder, [^{}/]+, refuses braces: a customer id stored
         # with one before the parser refused them could be neither read nor erased, and

@@ -31,6 +31,8 @@ class ApiDeps:
     # Looked up per request, not held: faust builds its consumer lazily, when the worker
     # starts, and the API is wired before that. None without one (in-process tests).
     consumer: Callable[[], ConsumerT | None]
+    # Requests a second per client on the bearer endpoints; 0: no limit.
+    rate_limit_per_s: float = 0.0
     # Wall-clock epoch ms, the API's "now"; a test may pin it.
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
 

@@ -1,4 +1,5 @@
-"""The API's aiohttp middlewares, outermost first: latency metric, error rendering, auth.
+"""The API's aiohttp middlewares, outermost first: latency metric, error rendering, the
+per-client rate limit, auth.
 
 They act on the routes of the table only, recognised by their handler; anything else
 the server answers (an unknown path, a 405) passes through untouched. Logs and metric
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import time
 from collections.abc import Iterable
 
@@ -16,13 +18,19 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from streams.metrics import Metrics
+from streams.web.rate_limit import ClientRateLimiter
 from streams.web.responses import INTERNAL_ERROR, ApiError, error_response
 from streams.web.routes import Route
 
 log = logging.getLogger(__name__)
 
 
-def api_middlewares(routes: Iterable[Route], token: str, metrics: Metrics) -> list[Middleware]:
+def api_middlewares(
+    routes: Iterable[Route],
+    token: str,
+    metrics: Metrics,
+    limiter: ClientRateLimiter | None = None,
+) -> list[Middleware]:
     by_handler = {route.handler: route for route in routes}
     # aiohttp decodes header bytes as UTF-8 with surrogateescape; encoding the same way
     # gives back the bytes sent, so any header (non-ASCII, not UTF-8) is just compared.
@@ -57,13 +65,32 @@ def api_middlewares(routes: Iterable[Route], token: str, metrics: Metrics) -> li
             return error_response(INTERNAL_ERROR)
 
     @web.middleware
+    async def limit_rate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Before the token check: guessing tokens is limited too.
+        route = route_of(request)
+        if limiter is not None and route is not None and route.protected:
+            _check_rate(limiter, request.remote or "")
+        return await handler(request)
+
+    @web.middleware
     async def authorize(request: web.Request, handler: Handler) -> web.StreamResponse:
         route = route_of(request)
         if route is not None and route.protected:
             _check_bearer(request.headers.get("Authorization", ""), expected)
         return await handler(request)
 
-    return [observe_latency, render_errors, authorize]
+    return [observe_latency, render_errors, limit_rate, authorize]
+
+
+def _check_rate(limiter: ClientRateLimiter, client: str) -> None:
+    wait_s = limiter.wait_s(client)
+    if wait_s > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many requests from this client; retry after the Retry-After delay",
+            {"Retry-After": str(max(1, math.ceil(wait_s)))},
+        )
 
 
 def _check_bearer(header: str, expected: bytes) -> None:

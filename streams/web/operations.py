@@ -3,6 +3,7 @@ readiness, the Prometheus scrape and the API description."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +15,9 @@ from streams.web.responses import JSON, json_response
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+# A stalled Redis (paused, swapping, half-open connection) answers nothing until the
+# client's 10 s socket timeout; probes give up after about 1 s and must get an answer.
+READY_PING_TIMEOUT_S = 0.5
 
 
 async def health(request: web.Request) -> web.Response:
@@ -24,8 +28,8 @@ async def ready(request: web.Request) -> web.Response:
     """200 when Redis answers and this worker has partitions, else 503."""
     deps = request.app[API_DEPS]
     try:
-        redis_ok = await deps.store.ping()
-    except Exception:
+        redis_ok = await asyncio.wait_for(deps.store.ping(), READY_PING_TIMEOUT_S)
+    except Exception:  # TimeoutError included
         redis_ok = False
     consumer = deps.consumer()
     assigned = bool(consumer.assignment()) if consumer else False

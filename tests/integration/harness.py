@@ -7,6 +7,7 @@ topics never mix between tests, and nothing is ever flushed.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -68,6 +69,7 @@ class WorkerProcess:
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     web_port: int = field(default_factory=free_port)
+    file_limit: int | None = None  # the worker's open-file limit (RLIMIT_NOFILE), if set
 
     @property
     def topics(self) -> TopicNames:
@@ -106,10 +108,15 @@ class WorkerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if self.file_limit is None else self._limit_files,
         )
         log.close()
         wait_until(self._ready, ready_timeout_s, 0.2, "worker /ready")
         return self
+
+    def _limit_files(self) -> None:
+        assert self.file_limit is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.file_limit, self.file_limit))
 
     def _ready(self) -> bool:
         assert self.process is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis import Redis as SyncRedis
 
 from models.identity import Identity
 from streams.local.services import start_redis
@@ -152,8 +154,27 @@ def test_health_ready_openapi_and_unknown_ids(worker: WorkerProcess) -> None:
 
 
 def test_fausts_own_pages_are_not_served(worker: WorkerProcess) -> None:
-    for path in ("/router/", "/table/", "/graph/", "/assignment/", "/performance/"):
+    for path in ("/", "/router/", "/table/", "/graph/", "/stats/", "/assignment/", "/performance/"):
         assert call(worker, path, token=None)[0] == 404, path
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_worker_listens_on_web_host_only(worker: WorkerProcess) -> None:
+    # The harness leaves WEB_HOST at its default, 127.0.0.1. Linux routes all of
+    # 127.0.0.0/8 to the loopback interface: a socket bound to every interface answers
+    # on 127.0.0.2 (the control shows this machine does), one bound to 127.0.0.1 does not.
+    assert worker.settings.web_host == "127.0.0.1"
+    with socket.create_server(("0.0.0.0", 0)) as control:
+        assert _accepts("127.0.0.2", control.getsockname()[1]), "no 127.0.0.2 here"
+    assert _accepts("127.0.0.1", worker.web_port)
+    assert not _accepts("127.0.0.2", worker.web_port)
 
 
 def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) -> None:
@@ -208,6 +229,11 @@ def test_ready_answers_503_while_redis_is_down(
     worker.create_topics()
     worker.start()
     assert call(worker, "/ready", token=None)[0] == 200
+    # Stalled first: Redis accepts connections but runs no command for 3 s.
+    SyncRedis(port=redis.port).execute_command("CLIENT", "PAUSE", "3000", "ALL")
+    started = time.monotonic()
+    status, body = call(worker, "/ready", token=None)
+    assert (status, body["redis"], time.monotonic() - started < 1.0) == (503, False, True)
     redis.stop()
     _status, body = wait_until(
         lambda: (r := call(worker, "/ready", token=None))[0] == 503 and r, timeout_s=20

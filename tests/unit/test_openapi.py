@@ -20,7 +20,7 @@ def test_only_the_operator_endpoints_are_open() -> None:
     assert {route.path for route in ROUTES if not route.protected} == PUBLIC
 
 
-def test_protected_routes_declare_bearer_auth_and_401() -> None:
+def test_protected_routes_declare_bearer_auth_401_and_429() -> None:
     document = orjson.loads(OPENAPI_PATH.read_bytes())
     for route in ROUTES:
         operation = document["paths"][route.path][route.method.lower()]
@@ -31,3 +31,4 @@ def test_protected_routes_declare_bearer_auth_and_401() -> None:
             assert route.protected, route.path
             assert operation["security"] == [{"bearer": []}], route.path
             assert "401" in operation["responses"], route.path
+            assert "Retry-After" in operation["responses"]["429"]["headers"], route.path

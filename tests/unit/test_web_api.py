@@ -25,10 +25,10 @@ def test_every_route_of_the_table_is_on_fausts_aiohttp_application() -> None:
     }
     declared = {(route.method, route.path) for route in ROUTES}
     heads = {("HEAD", route.path) for route in ROUTES if route.method == "GET"}
-    # "/" is faust's production index ({"status": "OK"}): no setting turns it off.
-    assert served == declared | heads | {("GET", "/"), ("HEAD", "/")}
+    # Only the API: not even faust's "/" index ({"status": "OK"}), which no setting turns off.
+    assert served == declared | heads
     assert application[API_DEPS].token == "unit-test-token"
-    assert len(application.middlewares) == 3
+    assert len(application.middlewares) == 4
 
 
 def test_fausts_table_router_stats_and_graph_pages_are_not_registered() -> None:
