@@ -25,7 +25,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from streams.local.kafka import KAFKA_VERSION
-from streams.local.services import ServiceStartError, start_redis
+from streams.local.services import ServiceStartError, start_redis, start_redis_cluster
 from tests.brokers import chosen_broker, local_services, under_ci
 from tests.integration.harness import Services, WorkerProcess
 
@@ -122,6 +122,27 @@ def redis_url(log_dir: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{service.port}/0"
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(log_dir: Path) -> Iterator[str]:
+    """A 3-master Redis Cluster of this session (``redis+cluster://`` URL of one node),
+    or the one ``TEST_REDIS_CLUSTER_URL`` names."""
+    external = os.environ.get("TEST_REDIS_CLUSTER_URL")
+    if external:
+        yield external
+        return
+    directory = log_dir / "redis-cluster"
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        nodes, url = start_redis_cluster(directory)
+    except ServiceStartError as exc:
+        _service_failure(str(exc))
+    try:
+        yield url
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 @pytest.fixture
