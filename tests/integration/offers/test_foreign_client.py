@@ -13,23 +13,9 @@ import pytest
 from tests.brokers import chosen_broker, under_ci
 from tests.integration.harness import WorkerProcess
 from tests.integration.offer_scenarios import SHOES, Customer, wait_for
+from tests.unit.offers.support import TRIGGER_CONTRACT
 
 pytestmark = pytest.mark.integration
-
-CONTRACT = {
-    "trigger_id",
-    "type",
-    "userId",
-    "anonymousId",
-    "channel",
-    "offer",
-    "score",
-    "reason",
-    "caused_by",
-    "created_at",
-    "expires_at",
-    "context",
-}
 
 
 def _kcat() -> str:
@@ -66,7 +52,7 @@ def test_kcat_reads_a_cross_sell_keyed_by_customer_with_every_contract_field(
     theirs = [(key, orjson.loads(value)) for key, value in rows]
     (key, trigger) = next((k, t) for k, t in theirs if t["trigger_id"] == ours["trigger_id"])
     assert key == customer.user.encode(), "keyed by customer"
-    assert set(trigger) >= CONTRACT
+    assert tuple(trigger) == TRIGGER_CONTRACT
     assert trigger == ours
     assert trigger["type"] == "cross_sell" and trigger["channel"] == "email"
     for stamp in (trigger["created_at"], trigger["expires_at"]):
