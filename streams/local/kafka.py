@@ -22,6 +22,7 @@ from streams.local.services import (
     EmbeddedService,
     ServiceStartError,
     free_port,
+    stop_process,
     wait_for_port,
 )
 
@@ -100,7 +101,7 @@ def start_kafka(log_dir: Path, timeout_s: float = 90.0) -> EmbeddedService:
     node_dir = Path(tempfile.mkdtemp(prefix="kafka-", dir=log_dir))
     properties = node_dir / "server.properties"
     properties.write_text(server_properties(node_dir, port, controller_port))
-    java = ["java", HEAP, f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath]
+    java = _java(classpath)
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
     formatted = subprocess.run(
         [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
@@ -113,23 +114,46 @@ def start_kafka(log_dir: Path, timeout_s: float = 90.0) -> EmbeddedService:
         output = (formatted.stdout + formatted.stderr).decode(errors="replace")[-2000:]
         raise ServiceStartError(f"kafka: formatting the log dir failed:\n{output}")
     log_path = log_dir / f"kafka-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*java, "kafka.Kafka", str(properties)],
+    service = EmbeddedService("kafka", _launch(java, node_dir, log_path), port, log_path, node_dir)
+    _wait_until_serving(service, timeout_s)
+    return service
+
+
+def restart_kafka(service: EmbeddedService, down_s: float = 0.0, timeout_s: float = 90.0) -> float:
+    """Stop the node cleanly, keep its log dir and ports, start it again; the seconds it
+    took to serve again. ``down_s``: how long it stays down (the fault's length)."""
+    assert service.workdir is not None, "a Kafka node owns its log dir"
+    stop_process(service.process, grace_s=30.0)
+    time.sleep(down_s)
+    started = time.monotonic()
+    service.process = _launch(_java(kafka_classpath()), service.workdir, service.log_path)
+    _wait_until_serving(service, timeout_s)
+    return time.monotonic() - started
+
+
+def _java(classpath: str) -> list[str]:
+    return ["java", HEAP, f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath]
+
+
+def _launch(java: list[str], node_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [*java, "kafka.Kafka", str(node_dir / "server.properties")],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             env={**os.environ, "KAFKA_HEAP_OPTS": HEAP},
         )
-    service = EmbeddedService("kafka", process, port, log_path, node_dir)
+
+
+def _wait_until_serving(service: EmbeddedService, timeout_s: float) -> None:
     try:
-        wait_for_port("127.0.0.1", port, timeout_s, process)
-        _wait_for_metadata(f"127.0.0.1:{port}", timeout_s, process)
+        wait_for_port("127.0.0.1", service.port, timeout_s, service.process)
+        _wait_for_metadata(f"127.0.0.1:{service.port}", timeout_s, service.process)
     except ServiceStartError as exc:
         service.stop()
         raise ServiceStartError(f"kafka: {exc}\n{service.log_tail()}") from exc
-    return service
 
 
 def _wait_for_metadata(bootstrap: str, timeout_s: float, process: subprocess.Popen[bytes]) -> None:
