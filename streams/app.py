@@ -15,7 +15,6 @@ from typing import Any, cast
 
 from faust import Stream
 from faust.types import EventT, StreamT
-from redis.asyncio import Redis
 
 from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
@@ -26,6 +25,7 @@ from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
 from streams.pipeline.timers import TimerFiring
+from streams.redis.client import redis_client
 from streams.redis.contexts import RedisContextStore
 from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
@@ -79,7 +79,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         web_graph_enabled=False,
         web_metrics_enabled=False,
     )
-    redis = Redis.from_url(settings.redis_url, socket_timeout=10, health_check_interval=30)
+    redis = redis_client(settings.redis_url, socket_timeout=10, health_check_interval=30)
     gateway = RedisGateway(redis)
     rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
     store = RedisContextStore(

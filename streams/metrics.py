@@ -11,6 +11,9 @@ PREFIX = "omni"
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
+# Event to trigger spans a held second (the grace) to hours (timers: 30 min, 1 h, ...).
+_MINUTES = (1, 5, 15, 30, 60, 120, 240, 720, 1440)
+TRIGGER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, *(60.0 * m for m in _MINUTES))
 
 
 class Metrics:
@@ -123,7 +126,7 @@ class Metrics:
             f"{PREFIX}_event_to_trigger_seconds",
             "Event time of the deciding event to the trigger being sent (live traffic)",
             ["type"],
-            buckets=LATENCY_BUCKETS,
+            buckets=TRIGGER_BUCKETS,
             registry=r,
         )
         self.timers_fired = Counter(

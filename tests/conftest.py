@@ -12,6 +12,7 @@ start fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -23,7 +24,9 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from streams.local.services import EmbeddedStack, ServiceStartError, start_redis
+from streams.local.kafka import KAFKA_VERSION
+from streams.local.services import ServiceStartError, start_redis, start_redis_cluster
+from tests.brokers import chosen_broker, local_services, under_ci
 from tests.integration.harness import Services, WorkerProcess
 
 # Property tests: no per-example deadline (a loaded CI machine is slow, not wrong), and
@@ -36,7 +39,7 @@ hypothesis_settings.load_profile(
 
 
 def _service_failure(message: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if under_ci():
         pytest.fail(f"integration services unavailable under CI: {message}", pytrace=False)
     pytest.skip(f"integration services unavailable: {message}")
 
@@ -60,7 +63,7 @@ def log_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def services(log_dir: Path) -> Iterator[Services]:
+def services(log_dir: Path, report_figure: Callable[[str], None]) -> Iterator[Services]:
     broker, redis_url = os.environ.get("TEST_KAFKA_BROKER"), os.environ.get("TEST_REDIS_URL")
     if broker and redis_url:
         yield Services(broker.removeprefix("kafka://"), redis_url)
@@ -68,15 +71,15 @@ def services(log_dir: Path) -> Iterator[Services]:
     if _docker_answers():
         yield from _containers()
         return
-    stack = EmbeddedStack(log_dir / "services")
-    try:
-        stack.start()
-    except ServiceStartError as exc:
-        _service_failure(str(exc))
-    try:
-        yield Services(stack.kafka_broker, stack.redis_url)
-    finally:
-        stack.stop()
+    with contextlib.ExitStack() as running:
+        try:
+            started = running.enter_context(local_services(log_dir / "services"))
+        except ServiceStartError as exc:
+            _service_failure(str(exc))
+        broker = chosen_broker()
+        name = f"Apache Kafka {KAFKA_VERSION}" if broker == "kafka" else "Tansu"
+        report_figure(f"broker: {name} (TEST_BROKER={broker}) at {started.kafka_broker}")
+        yield started
 
 
 def _containers() -> Iterator[Services]:
@@ -119,6 +122,27 @@ def redis_url(log_dir: Path) -> Iterator[str]:
         yield f"redis://127.0.0.1:{service.port}/0"
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(log_dir: Path) -> Iterator[str]:
+    """A 3-master Redis Cluster of this session (``redis+cluster://`` URL of one node),
+    or the one ``TEST_REDIS_CLUSTER_URL`` names."""
+    external = os.environ.get("TEST_REDIS_CLUSTER_URL")
+    if external:
+        yield external
+        return
+    directory = log_dir / "redis-cluster"
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        nodes, url = start_redis_cluster(directory)
+    except ServiceStartError as exc:
+        _service_failure(str(exc))
+    try:
+        yield url
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 @pytest.fixture

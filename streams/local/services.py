@@ -174,3 +174,79 @@ class EmbeddedStack:
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
+
+
+def start_redis_cluster(
+    log_dir: Path, masters: int = 3, timeout_s: float = 30.0
+) -> tuple[list[EmbeddedService], str]:
+    """A Redis Cluster of ``masters`` primaries (no replicas) on free ports, and the
+    ``redis+cluster://`` URL of one node (:mod:`streams.redis.client`)."""
+    nodes: list[EmbeddedService] = []
+    try:
+        for _ in range(masters):
+            port = _free_cluster_port()
+            workdir = Path(tempfile.mkdtemp(prefix="redis-cluster-", dir=log_dir))
+            args = [redis_binary(), "--bind", "127.0.0.1", "--port", str(port)]
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+            args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+            log = log_dir / f"redis-cluster-{port}.log"
+            nodes.append(_start("redis-cluster", args, port, log, timeout_s, workdir))
+        addresses = [f"127.0.0.1:{node.port}" for node in nodes]
+        create = ["--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"]
+        created = subprocess.run(
+            [_redis_cli(), *create],
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if created.returncode != 0:
+            output = (created.stdout + created.stderr).decode(errors="replace")[-1500:]
+            raise ServiceStartError(f"redis-cli --cluster create failed:\n{output}")
+        _wait_for_cluster(nodes, timeout_s)
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return nodes, f"redis+cluster://127.0.0.1:{nodes[0].port}"
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (+10000, fixed before Redis 7) is free too."""
+    for _ in range(100):
+        port = free_port()
+        if port > 55_535:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10_000))
+            except OSError:
+                continue
+        return port
+    raise ServiceStartError("no free port pair for a Redis Cluster node")
+
+
+def _redis_cli() -> str:
+    beside = Path(redis_binary()).with_name("redis-cli")
+    found = shutil.which("redis-cli") or (str(beside) if beside.exists() else None)
+    if found is None:
+        raise ServiceStartError("no redis-cli to create a Redis Cluster")
+    return found
+
+
+def _wait_for_cluster(nodes: list[EmbeddedService], timeout_s: float) -> None:
+    """Every node must see every slot served before a client can rely on the cluster."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        states = [
+            subprocess.run(
+                [_redis_cli(), "-p", str(node.port), "cluster", "info"],
+                capture_output=True,
+                timeout=5,
+                check=False,
+            ).stdout
+            for node in nodes
+        ]
+        if all(b"cluster_state:ok" in state for state in states):
+            return
+        time.sleep(0.1)
+    raise ServiceStartError(f"the Redis Cluster is not ok after {timeout_s:.0f}s")

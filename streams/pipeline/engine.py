@@ -235,7 +235,7 @@ class OfferEngine:
         assert choice.channel is not None
         self._metrics.triggers_emitted.labels(candidate.type.value, choice.channel.value).inc()
         lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
-        if 0 <= lag_s < 3600:  # live traffic only; a backfill's lag is its age
+        if 0 <= lag_s < 86_400:  # live traffic only; a backfill's lag is its age
             self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
 
     async def _suppress(self, outbox: Outbox, owner: Identity, suppression: Suppression) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from streams.redis import scripts
@@ -46,7 +47,7 @@ class Reply:
 class RedisGateway:
     """The worker's Redis client, its preloaded scripts, and a count of round trips."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis | RedisCluster) -> None:
         self.redis = redis
         self.shas = {
             name: hashlib.sha1(source.encode()).hexdigest() for name, source in scripts.ALL.items()
@@ -54,6 +55,12 @@ class RedisGateway:
         self.round_trips = 0
 
     async def load_scripts(self) -> None:
+        if isinstance(self.redis, RedisCluster):
+            # SCRIPT LOAD goes to every primary; a cluster pipeline would send it to one.
+            for source in scripts.ALL.values():
+                await self.redis.script_load(source)
+                self.round_trips += 1
+            return
         pipe = self.redis.pipeline(transaction=False)
         for source in scripts.ALL.values():
             pipe.script_load(source)

@@ -24,11 +24,11 @@ from models.identity import Identity, IdentityKind
 from streams.local.demo.journeys import generate
 from streams.local.demo.options import GeneratorOptions
 from streams.local.demo.totals import expected_totals
-from streams.local.services import EmbeddedStack
 from streams.redis.keys import PersonKeys
 from tests.bench.api import API_TOKEN, bench_api
 from tests.bench.latency import TRIGGER_PROBES, percentiles, trigger_latency
 from tests.bench.memory import memory_per_customer, rss_mib
+from tests.brokers import chosen_broker, local_services
 from tests.integration.harness import Services, WorkerProcess, wait_until
 
 
@@ -168,14 +168,13 @@ def bench_pipeline(services: Services, log_dir: Path, customers: int, probes: in
 
 
 def run_pipeline(customers: int, probes: int) -> None:
-    """``bench_pipeline`` on TEST_KAFKA_BROKER and TEST_REDIS_URL, or on an embedded stack."""
+    """``bench_pipeline`` on TEST_KAFKA_BROKER and TEST_REDIS_URL, or on local services
+    (Apache Kafka or Tansu: ``tests.brokers``)."""
     log_dir = Path(tempfile.mkdtemp(prefix="omni-bench-"))
     broker, redis_url = os.environ.get("TEST_KAFKA_BROKER"), os.environ.get("TEST_REDIS_URL")
     if broker and redis_url:
         bench_pipeline(Services(broker, redis_url), log_dir, customers, probes)
         return
-    stack = EmbeddedStack(log_dir / "services").start()
-    try:
-        bench_pipeline(Services(stack.kafka_broker, stack.redis_url), log_dir, customers, probes)
-    finally:
-        stack.stop()
+    with local_services(log_dir / "services") as services:
+        print(f"broker    {chosen_broker()} at {services.kafka_broker}")
+        bench_pipeline(services, log_dir, customers, probes)

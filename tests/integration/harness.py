@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
+from redis.cluster import RedisCluster
 
 from config import Settings, TopicNames
 from config.settings import TOPIC_ENV_VARS
@@ -74,6 +76,18 @@ class WorkerProcess:
     @property
     def topics(self) -> TopicNames:
         return namespaced_topics(self.namespace)
+
+    @property
+    def redis_url(self) -> str:
+        """The Redis this worker uses: the session's, or the one its env names."""
+        return self.extra_env.get("REDIS_URL", self.services.redis_url)
+
+    def redis(self) -> redis.Redis | RedisCluster:
+        """A client of this worker's Redis: one server or a cluster, as its URL says."""
+        scheme, separator, rest = self.redis_url.partition("://")
+        if scheme.endswith("+cluster"):
+            return RedisCluster.from_url(scheme.removesuffix("+cluster") + separator + rest)
+        return redis.Redis.from_url(self.redis_url)
 
     @property
     def settings(self) -> Settings:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
 from config import TopicNames
@@ -28,6 +27,7 @@ from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
 from streams.pipeline.timers import TimerFiring
+from streams.redis.client import redis_client
 from streams.redis.contexts import RedisContextStore
 from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
@@ -66,7 +66,7 @@ class InProcessPipeline:
     deadletters: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.redis = Redis.from_url(self.redis_url, connection_class=CountingConnection)
+        self.redis = redis_client(self.redis_url, connection_class=CountingConnection)
         self.gateway = RedisGateway(self.redis)
         self.metrics = Metrics()
         self.topics = TopicNames(

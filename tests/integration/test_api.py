@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -27,6 +26,7 @@ from tests.integration.offer_scenarios import (
     wait_for,
 )
 from tests.integration.shopper_context import assert_identified_shopper_context
+from tests.unit.deployment_support import require_promtool
 
 pytestmark = pytest.mark.integration
 
@@ -211,9 +211,7 @@ def test_metrics_count_what_was_sent_and_pass_promtool(worker: WorkerProcess) ->
     assert any(name == "omni_api_request_seconds_count" for name, _labels in samples)
 
     text = call(worker, "/metrics", token=None)[1]
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus); format not linted")
+    promtool = require_promtool()
     checked = subprocess.run(
         [promtool, "check", "metrics"], input=text.encode(), capture_output=True, check=False
     )

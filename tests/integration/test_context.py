@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 import pytest
-import redis
 
 from models.identity import Identity, IdentityKind
 from streams.redis.keys import PersonKeys
@@ -18,6 +18,19 @@ from tests.integration.harness import WorkerProcess, produce, wait_until
 pytestmark = pytest.mark.integration
 
 START = datetime.now(UTC) - timedelta(hours=2)
+
+
+@pytest.fixture(params=["server", "cluster"])
+def worker(
+    request: pytest.FixtureRequest, make_worker: Callable[..., WorkerProcess]
+) -> WorkerProcess:
+    """Each test runs on one Redis server and on a 3-master Redis Cluster."""
+    extra = {}
+    if request.param == "cluster":
+        extra["REDIS_URL"] = request.getfixturevalue("redis_cluster_url")
+    process = make_worker(extra_env=extra)
+    process.create_topics()
+    return process.start()
 
 
 class Journey:
@@ -97,16 +110,14 @@ def _omnichannel_journey(run: str | None = None) -> Journey:
 
 
 def _document(worker: WorkerProcess, user: str) -> dict[str, Any] | None:
-    raw = redis.Redis.from_url(worker.services.redis_url).hget(
-        PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc"
-    )
+    raw = worker.redis().hget(PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc")
     return None if raw is None else orjson.loads(raw)
 
 
 def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerProcess) -> None:
     journey = _omnichannel_journey()
     records = journey.records(worker)
-    client = redis.Redis.from_url(worker.services.redis_url)
+    client = worker.redis()
     stages = [(0, 4), (4, 6), (6, 8), (8, 9), (9, 10)]
     for first, last in stages:
         produce(worker.services.kafka_broker, records[first:last])
@@ -162,7 +173,7 @@ def test_replay_is_byte_identical_and_shuffled_delivery_gives_the_same_facts(
     produce(worker.services.kafka_broker, in_order.records(worker))
     n = len(in_order.events)
     wait_until(lambda: worker.metric_sum("omni_events_applied_total") >= n, what="first run")
-    client = redis.Redis.from_url(worker.services.redis_url)
+    client = worker.redis()
     # Contexts, dedupe sets and identity links: what a replay must leave untouched.
     # (Timers may be re-armed by a replay: decisions are retaken on redelivery, and
     # the trigger_id guard keeps them from being sent twice.)
@@ -195,7 +206,7 @@ def test_replay_is_byte_identical_and_shuffled_delivery_gives_the_same_facts(
 
 def _keys_naming(worker: WorkerProcess, *ids: str) -> list[bytes]:
     """Keys whose name or content holds one of the ids, or its unsalted pseudonym."""
-    client = redis.Redis.from_url(worker.services.redis_url)
+    client = worker.redis()
     names = [i.encode() for i in ids]
     names += [Identity(kind, i).pseudonym.encode() for i in ids for kind in IdentityKind]
     found = []

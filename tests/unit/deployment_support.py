@@ -8,10 +8,13 @@ and the CLIs the compose services call.
 
 from __future__ import annotations
 
+import os
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from config import Settings
@@ -90,3 +93,13 @@ def healthcheck_text(name: str) -> str:
 
 
 WEB_PORT = Settings().web_port
+
+
+def require_promtool() -> str:
+    """promtool (Debian's prometheus package; .ci/run installs it): a failure under CI."""
+    found = shutil.which("promtool")
+    if found is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("promtool is missing under CI (Debian package prometheus)")
+        pytest.skip("promtool is not installed (Debian package prometheus)")
+    return found

@@ -42,7 +42,7 @@ def test_kafka_is_a_single_node_kraft_broker_with_an_external_listener() -> None
     )
     assert {name.split(":")[0] for name in listeners} <= set(protocols)
     assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] in protocols
-    assert "29092:29092" in [str(port) for port in kafka["ports"]]
+    assert "${PUBLISH_ADDRESS:-127.0.0.1}:29092:29092" in [str(port) for port in kafka["ports"]]
     assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     check = healthcheck_text("kafka")

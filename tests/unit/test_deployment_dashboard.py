@@ -30,7 +30,7 @@ REQUIRED_QUERIES = (
     "histogram_quantile(0.99, sum(rate(omni_redis_operation_seconds_bucket[5m]))"
     " by (le, operation))",
     "histogram_quantile(0.99, sum(rate(omni_api_request_seconds_bucket[5m])) by (le, route))",
-    'sum(rate(omni_api_request_seconds_count{status=~"5.."}[5m])) by (route)',
+    'sum(rate(omni_api_request_seconds_count{status=~"5.."}[5m])) by (route) or on() vector(0)',
     "sum(omni_worker_up)",
 )
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.dashboard_queries import DASHBOARD, dashboard, expressions, walk
@@ -17,6 +15,7 @@ from tests.unit.deployment_support import (
     WEB_PORT,
     bind_mounts,
     environment,
+    require_promtool,
     service,
 )
 
@@ -34,8 +33,12 @@ def test_monitoring_mounts_files_that_exist_in_the_repository() -> None:
     assert grafana["/etc/grafana/provisioning/datasources"] == DATASOURCES.parent.resolve()
     assert grafana["/etc/grafana/provisioning/dashboards"] == DASHBOARD_PROVIDERS.parent.resolve()
     assert grafana["/var/lib/grafana/dashboards"] == DASHBOARD.parent.resolve()
-    assert "9090:9090" in [str(port) for port in service("prometheus")["ports"]]
-    assert "3000:3000" in [str(port) for port in service("grafana")["ports"]]
+    assert "${PUBLISH_ADDRESS:-127.0.0.1}:9090:9090" in [
+        str(port) for port in service("prometheus")["ports"]
+    ]
+    assert "${PUBLISH_ADDRESS:-127.0.0.1}:3000:3000" in [
+        str(port) for port in service("grafana")["ports"]
+    ]
 
 
 def test_prometheus_scrapes_every_worker_replica_on_the_web_port() -> None:
@@ -70,10 +73,10 @@ def test_grafana_provisions_the_prometheus_datasource_and_the_dashboards() -> No
         assert (DASHBOARD.parent / Path(home).name).is_file()
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_promtool_accepts_the_prometheus_config_and_every_dashboard_query(
     tmp_path: Path,
 ) -> None:
+    require_promtool()
     rules = {
         "groups": [
             {

@@ -25,7 +25,9 @@ def _user() -> str:
     return f"loyalty-{uuid.uuid4().hex[:8]}"
 
 
-def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(redis_url: str) -> None:
+def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(
+    any_redis_url: str,
+) -> None:
     user = _user()
     seen: dict[str, Any] = {}
 
@@ -44,7 +46,7 @@ def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(redis_u
         )
         seen["again"] = await pipeline.fire_due()
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = pipeline.of_type(pipeline.topics.remarketing)
     assert (seen["early"], seen["fired"], seen["again"]) == (0, 1, 0)
     assert trigger["type"] == "abandoned_basket" and trigger["userId"] == user
@@ -57,7 +59,7 @@ def test_an_abandoned_basket_fires_at_its_deadline_and_becomes_a_contact(redis_u
     )
 
 
-def test_a_till_sale_before_the_deadline_cancels_the_reminder(redis_url: str) -> None:
+def test_a_till_sale_before_the_deadline_cancels_the_reminder(any_redis_url: str) -> None:
     user = _user()
 
     async def scenario(pipeline: InProcessPipeline) -> None:
@@ -71,13 +73,13 @@ def test_a_till_sale_before_the_deadline_cancels_the_reminder(redis_url: str) ->
         pipeline.wall_ms += 3_600_000
         await pipeline.fire_due()
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert pipeline.of_type(pipeline.topics.remarketing) == []
     reasons = {s["type"]: s["reason"]["code"] for s in pipeline.of_type(pipeline.topics.suppressed)}
     assert reasons["abandoned_basket"] == "purchased"
 
 
-def test_a_redelivered_batch_decides_again_but_sends_once(redis_url: str) -> None:
+def test_a_redelivered_batch_decides_again_but_sends_once(any_redis_url: str) -> None:
     user = _user()
     batch = [
         event("Consent Updated", T0, user=user, email=True),
@@ -88,14 +90,14 @@ def test_a_redelivered_batch_decides_again_but_sends_once(redis_url: str) -> Non
         await pipeline.process(batch)
         await pipeline.process(batch)
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = pipeline.of_type(pipeline.topics.cross_sell)
     assert trigger["type"] == "cross_sell"
     assert pipeline.metrics.triggers_repeated.labels("cross_sell")._value.get() == 1
     assert pipeline.metrics.events_duplicate._value.get() == 2
 
 
-def test_erasure_goes_before_the_engine_decides_for_its_batch(redis_url: str) -> None:
+def test_erasure_goes_before_the_engine_decides_for_its_batch(any_redis_url: str) -> None:
     user = _user()
     keys_left: list[int] = []
 
@@ -112,14 +114,16 @@ def test_erasure_goes_before_the_engine_decides_for_its_batch(redis_url: str) ->
         await pipeline.fire_due()
         keys_left.append(await pipeline.redis.exists(*PersonKeys.of(Identity.user(user)).all))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert pipeline.emitted == []  # no trigger, no suppression: nobody left to decide for
     assert keys_left == [0]
     assert pipeline.metrics.erasures._value.get() == 1
     assert pipeline.metrics.events_dropped.labels("erased")._value.get() == 4
 
 
-def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_url: str) -> None:
+def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(
+    any_redis_url: str,
+) -> None:
     user = _user()
     contexts: list[Any] = []
 
@@ -133,12 +137,12 @@ def test_events_after_an_erasure_in_the_same_batch_start_a_fresh_context(redis_u
         )
         contexts.append(await pipeline.store.get(Identity.user(user)))
 
-    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (context,) = contexts
     assert context.orders_count == 0 and context.events_total == 1
 
 
-def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> None:
+def test_every_decision_is_kept_once_in_the_persons_history(any_redis_url: str) -> None:
     user = _user()
     histories: list[list[dict[str, Any]]] = []
     first = [till_order(user, "store-001", T0, [SHOES])]  # no consent yet: suppressed
@@ -153,7 +157,7 @@ def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> N
         await pipeline.process(second)  # redelivered: decided again, recorded once
         histories.append(await read_history(pipeline.gateway, Identity.user(user)))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (history,) = histories
     (sent,) = pipeline.of_type(pipeline.topics.cross_sell)
     assert [(h["outcome"], h["type"], h["reason"]["code"]) for h in history] == [
@@ -165,7 +169,7 @@ def test_every_decision_is_kept_once_in_the_persons_history(redis_url: str) -> N
     assert history[1]["reason"]["text"] == "no consent for email, push, ads"
 
 
-def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
+def test_the_history_keeps_the_newest_decisions_only(any_redis_url: str) -> None:
     user = _user()
     histories: list[list[dict[str, Any]]] = []
 
@@ -176,13 +180,13 @@ def test_the_history_keeps_the_newest_decisions_only(redis_url: str) -> None:
             )
         histories.append(await read_history(pipeline.gateway, Identity.user(user)))
 
-    run_in_process(redis_url, scenario, wall_ms=WALL_MS, history_max=3)
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS, history_max=3)
     (history,) = histories
     assert len(history) == 3
     assert [h["at"][:10] for h in history] == ["2026-12-03", "2026-12-02", "2026-12-01"]
 
 
-def test_a_future_dated_event_does_not_fire_other_peoples_timers_early(redis_url: str) -> None:
+def test_a_future_dated_event_does_not_fire_other_peoples_timers_early(any_redis_url: str) -> None:
     shopper, stranger = _user(), _user()
     fired: list[int] = []
 
@@ -200,7 +204,7 @@ def test_a_future_dated_event_does_not_fire_other_peoples_timers_early(redis_url
         pipeline.wall_ms += 31 * 60_000  # the basket's own 30 minutes pass
         fired.append(await pipeline.fire_due())
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert fired == [0, 1]
     (trigger,) = pipeline.of_type(pipeline.topics.remarketing)
     assert trigger["userId"] == shopper

@@ -58,7 +58,7 @@ async def _keys_naming(pipeline: InProcessPipeline, *ids: str) -> list[str]:
 
 @pytest.mark.parametrize("requested_by", ["event", "api"])
 def test_events_queued_before_an_erasure_are_dropped_not_folded(
-    redis_url: str, requested_by: str
+    any_redis_url: str, requested_by: str
 ) -> None:
     user, visitor = _people()
     seen: dict[str, Any] = {}
@@ -96,7 +96,7 @@ def test_events_queued_before_an_erasure_are_dropped_not_folded(
         pipeline.wall_ms += 3 * 3_600_000
         seen["fired"] = await pipeline.fire_due()
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert seen["customer"] is None
     assert seen["visitor"] == 0, "the linked visitor is not back as its own record"
     assert seen["traces"] == []
@@ -107,7 +107,7 @@ def test_events_queued_before_an_erasure_are_dropped_not_folded(
     assert pipeline.of_type(pipeline.topics.cross_sell) == []
 
 
-def test_events_after_an_erasure_start_afresh_and_keep_the_caps(redis_url: str) -> None:
+def test_events_after_an_erasure_start_afresh_and_keep_the_caps(any_redis_url: str) -> None:
     user, _visitor = _people()
     seen: dict[str, Any] = {}
 
@@ -133,7 +133,7 @@ def test_events_after_an_erasure_start_afresh_and_keep_the_caps(redis_url: str) 
         await pipeline.process([event("Erasure Requested", ERASED_AT, user=user)])
         seen["again"] = await pipeline.store.get(Identity.user(user))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (sent,) = pipeline.of_type(pipeline.topics.cross_sell)
     assert sent["userId"] == user
     (held_back,) = pipeline.of_type(pipeline.topics.suppressed)
@@ -144,7 +144,7 @@ def test_events_after_an_erasure_start_afresh_and_keep_the_caps(redis_url: str) 
     assert pipeline.metrics.erasures._value.get() == 1
 
 
-def test_the_erasure_memory_is_keyed_by_a_salted_hash(redis_url: str) -> None:
+def test_the_erasure_memory_is_keyed_by_a_salted_hash(any_redis_url: str) -> None:
     user, _visitor = _people()
     seen: dict[str, Any] = {}
 
@@ -156,14 +156,14 @@ def test_the_erasure_memory_is_keyed_by_a_salted_hash(redis_url: str) -> None:
         seen["ttl"] = await pipeline.redis.ttl(key)
         seen["traces"] = await _keys_naming(pipeline, user)
 
-    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert seen["memory"][b"at"] == str(_ms(ERASED_AT)).encode()
     assert 0 < seen["ttl"] <= 86_400
     assert seen["traces"] == []
 
 
 def test_a_decision_in_flight_when_its_person_is_erased_brings_no_key_back(
-    redis_url: str,
+    any_redis_url: str,
 ) -> None:
     """A due timer or a restock decided just before the erasure reserves and records
     after it: neither may recreate the person's keys."""
@@ -185,6 +185,6 @@ def test_a_decision_in_flight_when_its_person_is_erased_brings_no_key_back(
         seen["plan"] = plan
         seen["traces"] = await _keys_naming(pipeline, user)
 
-    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert (seen["plan"].contacts, seen["plan"].decisions) == ([], [])
     assert seen["traces"] == []

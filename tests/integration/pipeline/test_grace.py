@@ -20,7 +20,7 @@ CONSENT, SALE = 0, 1  # partitions: the consent's topic lags the till's
 
 
 def _consent_folded_after_the_sale(
-    redis_url: str, grace_ms: int
+    any_redis_url: str, grace_ms: int
 ) -> tuple[InProcessPipeline, dict[str, Any]]:
     user = f"loyalty-{uuid.uuid4().hex[:8]}"
     seen: dict[str, Any] = {}
@@ -33,11 +33,11 @@ def _consent_folded_after_the_sale(
         pipeline.wall_ms += grace_ms + 1
         seen["at_due"] = await pipeline.fire_due(SALE)
 
-    return run_in_process(redis_url, scenario, wall_ms=WALL_MS, grace_ms=grace_ms), seen
+    return run_in_process(any_redis_url, scenario, wall_ms=WALL_MS, grace_ms=grace_ms), seen
 
 
-def test_a_consent_folded_just_after_the_sale_counts_within_the_grace(redis_url: str) -> None:
-    pipeline, seen = _consent_folded_after_the_sale(redis_url, grace_ms=2_000)
+def test_a_consent_folded_just_after_the_sale_counts_within_the_grace(any_redis_url: str) -> None:
+    pipeline, seen = _consent_folded_after_the_sale(any_redis_url, grace_ms=2_000)
     assert (seen["before_due"], seen["at_due"]) == (0, 1)
     (trigger,) = pipeline.of_type(pipeline.topics.cross_sell)
     assert trigger["channel"] == "email"
@@ -45,8 +45,8 @@ def test_a_consent_folded_just_after_the_sale_counts_within_the_grace(redis_url:
     assert pipeline.of_type(pipeline.topics.suppressed) == []
 
 
-def test_without_a_grace_the_sale_is_decided_before_the_consent_arrives(redis_url: str) -> None:
-    pipeline, _seen = _consent_folded_after_the_sale(redis_url, grace_ms=0)
+def test_without_a_grace_the_sale_is_decided_before_the_consent_arrives(any_redis_url: str) -> None:
+    pipeline, _seen = _consent_folded_after_the_sale(any_redis_url, grace_ms=0)
     assert pipeline.of_type(pipeline.topics.cross_sell) == []
     (suppressed,) = pipeline.of_type(pipeline.topics.suppressed)
     assert suppressed["reason"]["code"] == "no_consent"

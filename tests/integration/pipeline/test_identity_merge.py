@@ -33,7 +33,7 @@ def _identify(user: str, visitor: str, at: datetime) -> dict[str, Any]:
 
 @pytest.mark.parametrize("consent_by", ["visitor", "customer"])
 def test_a_basket_started_anonymously_is_remarketed_to_the_customer(
-    redis_url: str, consent_by: str
+    any_redis_url: str, consent_by: str
 ) -> None:
     user, visitor = _people()
 
@@ -51,7 +51,7 @@ def test_a_basket_started_anonymously_is_remarketed_to_the_customer(
         pipeline.wall_ms += HOUR_MS
         assert await pipeline.fire_due() == 1
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = pipeline.of_type(pipeline.topics.remarketing)
     assert trigger["type"] == "abandoned_basket"
     assert (trigger["userId"], trigger["anonymousId"]) == (user, visitor)
@@ -60,7 +60,7 @@ def test_a_basket_started_anonymously_is_remarketed_to_the_customer(
     assert pipeline.of_type(pipeline.topics.suppressed) == []
 
 
-def test_the_visitors_contacts_and_decisions_follow_the_merge(redis_url: str) -> None:
+def test_the_visitors_contacts_and_decisions_follow_the_merge(any_redis_url: str) -> None:
     """An ad sent to the visitor counts against the customer's caps and cooldowns."""
     user, visitor = _people()
     seen: dict[str, Any] = {}
@@ -87,7 +87,7 @@ def test_the_visitors_contacts_and_decisions_follow_the_merge(redis_url: str) ->
             visitor_keys.contacts, visitor_keys.decided, visitor_keys.decisions
         )
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (ad,) = pipeline.of_type(pipeline.topics.remarketing)
     assert (ad["anonymousId"], ad["userId"], ad["channel"]) == (visitor, None, "ads")
     (capped,) = pipeline.of_type(pipeline.topics.suppressed)

@@ -55,7 +55,7 @@ def _web_to_store(pipeline: InProcessPipeline, user: str) -> list[dict[str, Any]
     return [t for t in pipeline.of_type(pipeline.topics.web_to_store) if t["userId"] == user]
 
 
-def test_a_personless_reading_is_recorded_and_a_later_view_finds_it(redis_url: str) -> None:
+def test_a_personless_reading_is_recorded_and_a_later_view_finds_it(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
 
@@ -63,7 +63,7 @@ def test_a_personless_reading_is_recorded_and_a_later_view_finds_it(redis_url: s
         await pipeline.process([*history, _stock(store, product, 4, T0 - timedelta(hours=1))])
         await pipeline.process(_views(user, product, 20, 19))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = _web_to_store(pipeline, user)
     assert trigger["offer"]["store_id"] == store
     assert trigger["reason"]["code"] == "in_stock_nearby"
@@ -72,7 +72,7 @@ def test_a_personless_reading_is_recorded_and_a_later_view_finds_it(redis_url: s
     assert pipeline.metrics.events_personless.labels("Stock Updated")._value.get() == 1
 
 
-def test_a_reading_sent_with_a_person_is_recorded_too(redis_url: str) -> None:
+def test_a_reading_sent_with_a_person_is_recorded_too(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
 
@@ -81,12 +81,12 @@ def test_a_reading_sent_with_a_person_is_recorded_too(redis_url: str) -> None:
         await pipeline.process([_stock(store, product, 3, T0 - timedelta(hours=1), user=user)])
         await pipeline.process(_views(user, product, 20, 19))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = _web_to_store(pipeline, user)
     assert f"3 in stock at {store}" in trigger["reason"]["text"]
 
 
-def test_an_older_reading_arriving_late_changes_nothing(redis_url: str) -> None:
+def test_an_older_reading_arriving_late_changes_nothing(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
 
@@ -95,7 +95,7 @@ def test_an_older_reading_arriving_late_changes_nothing(redis_url: str) -> None:
         await pipeline.process([_stock(store, product, 0, T0 - timedelta(hours=2))])
         await pipeline.process(_views(user, product, 20, 19))
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     (trigger,) = _web_to_store(pipeline, user)
     assert f"6 in stock at {store}" in trigger["reason"]["text"]
     readings = pipeline.metrics.stock_readings
@@ -104,7 +104,7 @@ def test_an_older_reading_arriving_late_changes_nothing(redis_url: str) -> None:
     assert pipeline.metrics.restocks._value.get() == 1  # unknown -> 6, not the late 0
 
 
-def test_a_restock_offers_the_store_once_to_its_recent_viewers(redis_url: str) -> None:
+def test_a_restock_offers_the_store_once_to_its_recent_viewers(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
     restock = _stock(store, product, 5, T0)
@@ -118,7 +118,7 @@ def test_a_restock_offers_the_store_once_to_its_recent_viewers(redis_url: str) -
         await pipeline.process([restock])  # redelivered: decided again, sent once
         await pipeline.process([_stock(store, product, 7, T0 + timedelta(minutes=1))])
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert seen["before"] == 0
     (trigger,) = _web_to_store(pipeline, user)
     assert trigger["offer"]["store_id"] == store
@@ -135,7 +135,7 @@ def test_a_restock_offers_the_store_once_to_its_recent_viewers(redis_url: str) -
     assert metrics.stock_readings.labels("recorded")._value.get() == 4
 
 
-def test_only_qualifying_watchers_of_that_store_are_decided_again(redis_url: str) -> None:
+def test_only_qualifying_watchers_of_that_store_are_decided_again(any_redis_url: str) -> None:
     store, product = _shop()
     keen, keen_history = _customer(store)
     once, once_history = _customer(store)
@@ -157,7 +157,7 @@ def test_only_qualifying_watchers_of_that_store_are_decided_again(redis_url: str
         await pipeline.process(elsewhere)  # their store is now another one
         await pipeline.process([_stock(store, product, 2, T0)])
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     triggered = [t["userId"] for t in pipeline.of_type(pipeline.topics.web_to_store)]
     assert triggered == [keen]
     outcomes = pipeline.metrics.restock_reevaluations
@@ -166,7 +166,7 @@ def test_only_qualifying_watchers_of_that_store_are_decided_again(redis_url: str
     assert outcomes.labels("not_eligible")._value.get() == 1  # "moved"
 
 
-def test_a_restock_decision_goes_through_consent_and_pressure(redis_url: str) -> None:
+def test_a_restock_decision_goes_through_consent_and_pressure(any_redis_url: str) -> None:
     store, product, other = *_shop(), f"HAT-{uuid.uuid4().hex[:6]}"
     silent, silent_history = _customer(store, email=False)
     recent, recent_history = _customer(store)
@@ -181,7 +181,7 @@ def test_a_restock_decision_goes_through_consent_and_pressure(redis_url: str) ->
         await pipeline.process([*_views(silent, product, 30, 29), *_views(recent, product, 30, 29)])
         await pipeline.process([restock])
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert [t["offer"]["product_ids"] for t in _web_to_store(pipeline, recent)] == [[other]]
     assert _web_to_store(pipeline, silent) == []
     suppressed = {
@@ -197,7 +197,7 @@ def test_a_restock_decision_goes_through_consent_and_pressure(redis_url: str) ->
 
 
 def test_a_restock_reaches_the_latest_viewers_up_to_the_limit(
-    redis_url: str, tmp_path: Path
+    any_redis_url: str, tmp_path: Path
 ) -> None:
     rules = tmp_path / "offers.toml"
     text = DEFAULT_RULES_PATH.read_text()
@@ -211,7 +211,7 @@ def test_a_restock_reaches_the_latest_viewers_up_to_the_limit(
             await pipeline.process(_views(user, product, age, age - 1))
         await pipeline.process([_stock(store, product, 3, T0)])
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS, rules_path=rules)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS, rules_path=rules)
     triggered = sorted(t["userId"] for t in pipeline.of_type(pipeline.topics.web_to_store))
     assert triggered == sorted(user for user, _history in people[1:])  # the two latest
 
@@ -222,7 +222,7 @@ async def _watching(pipeline: InProcessPipeline, store: str, product: str, user:
     return await pipeline.redis.zscore(viewers_key(store, product), pseudonym) is not None
 
 
-def test_erasure_takes_the_person_out_of_the_restock_index(redis_url: str) -> None:
+def test_erasure_takes_the_person_out_of_the_restock_index(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
     watching: list[bool] = []
@@ -234,12 +234,12 @@ def test_erasure_takes_the_person_out_of_the_restock_index(redis_url: str) -> No
         watching.append(await _watching(pipeline, store, product, user))
         await pipeline.process([_stock(store, product, 3, T0)])
 
-    pipeline = run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert watching == [True, False]
     assert pipeline.of_type(pipeline.topics.web_to_store) == []
 
 
-def test_a_product_pushed_out_of_recent_views_leaves_the_index(redis_url: str) -> None:
+def test_a_product_pushed_out_of_recent_views_leaves_the_index(any_redis_url: str) -> None:
     store, product = _shop()
     user, history = _customer(store)
     watching: list[bool] = []
@@ -254,5 +254,5 @@ def test_a_product_pushed_out_of_recent_views_leaves_the_index(redis_url: str) -
         await pipeline.process(browsing)
         watching.append(await _watching(pipeline, store, product, user))
 
-    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert watching == [True, False]

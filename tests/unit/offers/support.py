@@ -222,3 +222,20 @@ def lapsed_customer(minutes: float = LAST_ORDER) -> list[Event]:
         ordered("o1", minutes - 60, "o-0", 40.0, [product("p9")], **AS_USER),
         ordered("o2", minutes, "o-1", 60.0, [product("p9")], store_id=STORE, **AS_USER),
     ]
+
+
+# PRODUCT.md's trigger contract: the fields of every trigger document, in order.
+TRIGGER_CONTRACT = (
+    "trigger_id",
+    "type",
+    "userId",
+    "anonymousId",
+    "channel",
+    "offer",
+    "score",
+    "reason",
+    "caused_by",
+    "created_at",
+    "expires_at",
+    "context",
+)

@@ -16,6 +16,7 @@ from tests.unit.offers.support import (
     AS_VISITOR,
     RULES,
     STORE,
+    TRIGGER_CONTRACT,
     USER,
     VISITOR,
     store_customer,
@@ -38,20 +39,7 @@ def web_to_store() -> Candidate:
 def test_the_trigger_document_has_exactly_the_contract_fields() -> None:
     candidate = web_to_store()
     document = trigger_document(candidate, ChannelChoice(ContactChannel.PUSH), CONTEXT, RULE, NOW)
-    assert list(document) == [
-        "trigger_id",
-        "type",
-        "userId",
-        "anonymousId",
-        "channel",
-        "offer",
-        "score",
-        "reason",
-        "caused_by",
-        "created_at",
-        "expires_at",
-        "context",
-    ]
+    assert tuple(document) == TRIGGER_CONTRACT
     assert document["trigger_id"] == candidate.trigger_id
     assert document["type"] == "web_to_store"
     assert (document["userId"], document["anonymousId"]) == ("u-1", None)

@@ -1,0 +1,180 @@
+"""Apache Kafka without Docker: the broker's jars from Maven Central, one KRaft node.
+
+``config/kafka/pom.xml`` names the broker (the version of ``docker-compose.yml``)
+and its runtime; Maven copies them once into ``.run/kafka/<version>/lib`` (ignored
+by git), then each broker formats its own log dir and runs as a combined
+broker and controller on free loopback ports, configured as the compose file's
+(no topic auto-creation, fast first group join). Needs ``java`` (17+) and ``mvn``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from streams.local.services import (
+    EmbeddedService,
+    ServiceStartError,
+    free_port,
+    stop_process,
+    wait_for_port,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "config" / "kafka" / "pom.xml"
+LOG4J = REPO_ROOT / "config" / "kafka" / "log4j.properties"
+KAFKA_VERSION = "3.9.0"
+# Enough for tests and the bench on a 2-core machine; the JVM default takes a quarter of RAM.
+HEAP = "-Xmx512m"
+
+
+def missing_tools() -> list[str]:
+    """What this machine lacks to run Apache Kafka (empty: nothing)."""
+    return [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+
+
+def kafka_classpath(cache: Path | None = None) -> str:
+    """The broker's classpath, fetched by Maven on first use (about 60 MB, once)."""
+    lib = (cache or REPO_ROOT / ".run" / "kafka" / KAFKA_VERSION) / "lib"
+    done = lib / ".complete"
+    if not done.exists():
+        missing = missing_tools()
+        if missing:
+            raise ServiceStartError(f"Apache Kafka needs {' and '.join(missing)} on PATH")
+        lib.mkdir(parents=True, exist_ok=True)
+        fetch = subprocess.run(
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={lib}",
+                "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if fetch.returncode != 0:
+            output = (fetch.stdout + fetch.stderr).decode(errors="replace")[-2000:]
+            raise ServiceStartError(f"mvn could not fetch Apache Kafka {KAFKA_VERSION}:\n{output}")
+        done.touch()
+    return f"{lib}/*"
+
+
+def server_properties(node_dir: Path, port: int, controller_port: int) -> str:
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"log.dirs={node_dir / 'data'}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=8",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "num.partitions=1",
+            "",
+        ]
+    )
+
+
+def start_kafka(log_dir: Path, timeout_s: float = 90.0) -> EmbeddedService:
+    """One KRaft node with its own log dir (deleted on stop), ready for clients."""
+    classpath = kafka_classpath()
+    port, controller_port = free_port(), free_port()
+    node_dir = Path(tempfile.mkdtemp(prefix="kafka-", dir=log_dir))
+    properties = node_dir / "server.properties"
+    properties.write_text(server_properties(node_dir, port, controller_port))
+    java = _java(classpath)
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    formatted = subprocess.run(
+        [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if formatted.returncode != 0:
+        shutil.rmtree(node_dir, ignore_errors=True)
+        output = (formatted.stdout + formatted.stderr).decode(errors="replace")[-2000:]
+        raise ServiceStartError(f"kafka: formatting the log dir failed:\n{output}")
+    log_path = log_dir / f"kafka-{port}.log"
+    service = EmbeddedService("kafka", _launch(java, node_dir, log_path), port, log_path, node_dir)
+    _wait_until_serving(service, timeout_s)
+    return service
+
+
+def restart_kafka(service: EmbeddedService, down_s: float = 0.0, timeout_s: float = 90.0) -> float:
+    """Stop the node cleanly, keep its log dir and ports, start it again; the seconds it
+    took to serve again. ``down_s``: how long it stays down (the fault's length)."""
+    assert service.workdir is not None, "a Kafka node owns its log dir"
+    stop_process(service.process, grace_s=30.0)
+    time.sleep(down_s)
+    started = time.monotonic()
+    service.process = _launch(_java(kafka_classpath()), service.workdir, service.log_path)
+    _wait_until_serving(service, timeout_s)
+    return time.monotonic() - started
+
+
+def _java(classpath: str) -> list[str]:
+    return ["java", HEAP, f"-Dlog4j.configuration=file:{LOG4J}", "-cp", classpath]
+
+
+def _launch(java: list[str], node_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [*java, "kafka.Kafka", str(node_dir / "server.properties")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "KAFKA_HEAP_OPTS": HEAP},
+        )
+
+
+def _wait_until_serving(service: EmbeddedService, timeout_s: float) -> None:
+    try:
+        wait_for_port("127.0.0.1", service.port, timeout_s, service.process)
+        _wait_for_metadata(f"127.0.0.1:{service.port}", timeout_s, service.process)
+    except ServiceStartError as exc:
+        service.stop()
+        raise ServiceStartError(f"kafka: {exc}\n{service.log_tail()}") from exc
+
+
+def _wait_for_metadata(bootstrap: str, timeout_s: float, process: subprocess.Popen[bytes]) -> None:
+    """The port opens before the controller has elected itself: wait for a metadata answer."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceStartError(f"process exited with code {process.returncode}")
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        except KafkaError:
+            time.sleep(0.2)
+            continue
+        try:
+            admin.list_topics()
+            return
+        except KafkaError:
+            time.sleep(0.2)
+        finally:
+            admin.close()
+    raise ServiceStartError(f"no metadata from {bootstrap} after {timeout_s:.0f}s")

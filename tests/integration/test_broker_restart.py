@@ -1,0 +1,114 @@
+"""Broker faults on Apache Kafka: stopped and restarted mid-stream with its log kept."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaProducer
+
+from models.identity import Identity, IdentityKind
+from streams.local.demo.journeys import generate
+from streams.local.demo.options import GeneratorOptions
+from streams.local.demo.records import GeneratedRecord
+from streams.local.demo.totals import CustomerTotals, expected_totals
+from streams.local.kafka import restart_kafka, start_kafka
+from streams.redis.keys import PersonKeys
+from tests.brokers import chosen_broker
+from tests.integration.harness import Services, WorkerProcess, wait_until
+from tests.integration.offer_scenarios import read_topic
+
+pytestmark = pytest.mark.integration
+
+CUSTOMERS = 1_500
+DOWN_S = 5.0  # how long the broker stays down: the fault, not a wait
+
+
+def test_a_broker_restart_mid_stream_loses_and_doubles_nothing(
+    services: Services, log_dir: Path, report_figure: Callable[[str], None]
+) -> None:
+    if chosen_broker() != "kafka":
+        pytest.skip("broker faults are run on Apache Kafka (TEST_BROKER=kafka)")
+    directory = log_dir / "broker-restart"
+    directory.mkdir(parents=True, exist_ok=True)
+    kafka = start_kafka(directory)
+    broker = Services(f"127.0.0.1:{kafka.port}", services.redis_url)
+    first = WorkerProcess(broker, directory, partitions=4)
+    workers = [first, WorkerProcess(broker, directory, partitions=4, namespace=first.namespace)]
+    try:
+        workers[0].create_topics()
+        options = GeneratorOptions(
+            customers=CUSTOMERS,
+            seed=20261203,
+            bad_share=0.0,
+            batch_share=0.3,
+            topics=workers[0].topics,
+        )
+        records = list(generate(options))
+        expected = expected_totals(records)
+        half = len(records) // 2
+        for worker in workers:
+            worker.start()
+
+        def consumed() -> float:
+            return sum(w.metric_sum("omni_records_consumed_total") for w in workers)
+
+        _produce(broker.kafka_broker, records[:half])
+        wait_until(lambda: consumed() >= half // 2, timeout_s=120, what="half the first part")
+        restarted_in = restart_kafka(kafka, down_s=DOWN_S)
+        before = consumed()
+        back = time.monotonic()
+        _produce(broker.kafka_broker, records[half:])
+        wait_until(lambda: consumed() > before, timeout_s=120, what="consumption resumed")
+        resumed_after = time.monotonic() - back
+        wait_until(lambda: consumed() >= len(records), timeout_s=300, what="everything")
+
+        lost, doubled = _compare(workers[0], expected)
+        trigger_ids = Counter(
+            t["trigger_id"]
+            for topic in ("remarketing", "web_to_store", "cross_sell")
+            for t in read_topic(broker.kafka_broker, getattr(workers[0].topics, topic))
+        )
+        duplicates = sum(n - 1 for n in trigger_ids.values() if n > 1)
+        report_figure(
+            f"broker restart (Apache Kafka, {DOWN_S:.0f} s down, {len(records):,} records, "
+            f"2 workers): lost {lost}, double-counted {doubled}, duplicate trigger ids "
+            f"{duplicates}, broker back in {restarted_in:.1f} s, workers consuming "
+            f"{resumed_after:.1f} s after"
+        )
+        assert (lost, doubled, duplicates) == (0, 0, 0)
+        assert all(worker.alive() for worker in workers)
+    finally:
+        for worker in workers:
+            worker.stop()
+        kafka.stop()
+
+
+def _produce(broker: str, records: list[GeneratedRecord]) -> None:
+    producer = KafkaProducer(
+        bootstrap_servers=broker, linger_ms=20, acks="all", retries=10, max_request_size=2 << 20
+    )
+    for record in records:
+        producer.send(record.topic, key=record.key, value=record.value)
+    producer.flush(timeout=120)
+    producer.close()
+
+
+def _compare(worker: WorkerProcess, expected: dict[str, CustomerTotals]) -> tuple[int, int]:
+    """Customers with fewer orders than sent (lost) and with more (double-counted)."""
+    client = worker.redis()
+    users = sorted(expected)
+    reads = client.pipeline(transaction=False)
+    for user in users:
+        reads.hget(PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc")
+    lost = doubled = 0
+    for user, raw in zip(users, reads.execute(), strict=True):
+        stored = orjson.loads(raw) if raw else {}
+        got, want = stored.get("orders_count", 0), expected[user].orders_count
+        lost += got < want
+        doubled += got > want
+    return lost, doubled
