@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from config.errors import ConfigError
+from config.kafka_security import KAFKA_SECURITY_ENV_VARS, KafkaSecurity
 from config.redaction import redact_url, redact_url_list
 from config.topics import TOPIC_ENV_VARS, TopicNames
 
@@ -180,6 +181,7 @@ class Settings:
         "at debug they log whole records and requests, customer data included",
     )
     topics: TopicNames = field(default_factory=TopicNames)
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -191,6 +193,7 @@ class Settings:
                 continue
             values[f.name] = _convert(name, source[name], type(f.default))
         values["topics"] = TopicNames.from_env(source)
+        values["kafka_security"] = KafkaSecurity.from_env(source)
         settings = cls(**values)
         settings.validate()
         return settings
@@ -293,6 +296,7 @@ class Settings:
             (var, getattr(defaults, attr), f"Topic name ({attr.replace('_', '-')})")
             for var, attr in TOPIC_ENV_VARS.items()
         ]
+        rows += [(var, default, doc) for var, (_a, default, doc) in KAFKA_SECURITY_ENV_VARS.items()]
         return rows
 
 

@@ -20,6 +20,7 @@ from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
+from streams.kafka.security import faust_credentials
 from streams.kafka.transport import App
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
@@ -55,6 +56,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         settings.app_id,
         web_limits=ServerLimits.from_settings(settings),
         broker=settings.faust_broker,
+        broker_credentials=faust_credentials(settings.kafka_security),
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.session_timeout_s,

@@ -20,7 +20,9 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     while True:
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-admin"
+                bootstrap_servers=settings.kafka_bootstrap,
+                client_id=f"{settings.app_id}-admin",
+                **settings.kafka_security.kafka_python(),
             )
             break
         except KafkaError:

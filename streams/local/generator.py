@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from config import TopicNames
+from config.kafka_security import KafkaSecurity
 from streams.local.demo.journeys import WINDOW, generate
 from streams.local.demo.malformed import BAD_REASONS, FAR_FUTURE, OVERSIZED_BYTES
 from streams.local.demo.options import GeneratorOptions
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         producer = KafkaProducer(
             bootstrap_servers=args.bootstrap.split(","),
             client_id="retail-generator",
+            # The worker's SASL/TLS variables (KAFKA_SECURITY_PROTOCOL, ...) apply here too.
+            **KafkaSecurity.from_env(os.environ).kafka_python(),
             acks=1,
             linger_ms=5,
             max_request_size=2 * 1024 * 1024,

@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from streams.local.services import (
@@ -70,17 +72,61 @@ def kafka_classpath(cache: Path | None = None) -> str:
     return f"{lib}/*"
 
 
-def server_properties(node_dir: Path, port: int, controller_port: int) -> str:
+@dataclass(frozen=True)
+class SecuredListeners:
+    """SASL listeners beside PLAINTEXT: SASL_PLAINTEXT, and SASL_SSL with a PEM keystore
+    (key and certificate chain in one file) signed by the test's CA."""
+
+    users: Mapping[str, str]  # name -> password, for PLAIN and both SCRAM mechanisms
+    keystore: Path | None = None
+
+
+def _listeners(port: int, controller_port: int, ports: Mapping[str, int]) -> list[str]:
+    named = {"PLAINTEXT": port, **ports}
+    listeners = ",".join(f"{name}://127.0.0.1:{p}" for name, p in named.items())
+    protocols = ",".join(f"{name}:{name}" for name in named)
+    return [
+        f"listeners={listeners},CONTROLLER://127.0.0.1:{controller_port}",
+        f"advertised.listeners={listeners}",
+        f"listener.security.protocol.map={protocols},CONTROLLER:PLAINTEXT",
+    ]
+
+
+def _sasl(secured: SecuredListeners, ports: Mapping[str, int]) -> list[str]:
+    plain_users = " ".join(f'user_{name}="{password}"' for name, password in secured.users.items())
+    lines = ["sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"]
+    for listener in ports:
+        prefix = f"listener.name.{listener.lower()}"
+        lines += [
+            f"{prefix}.plain.sasl.jaas.config="
+            f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};",
+            f"{prefix}.scram-sha-256.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"{prefix}.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        ]
+    if secured.keystore is not None:
+        lines += ["ssl.keystore.type=PEM", f"ssl.keystore.location={secured.keystore}"]
+    return lines
+
+
+def server_properties(
+    node_dir: Path,
+    port: int,
+    controller_port: int,
+    ports: Mapping[str, int] | None = None,
+    secured: SecuredListeners | None = None,
+) -> str:
+    ports = ports or {}
     return "\n".join(
         [
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            *_listeners(port, controller_port, ports),
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            *(_sasl(secured, ports) if secured else []),
             f"log.dirs={node_dir / 'data'}",
             "offsets.topic.replication.factor=1",
             "offsets.topic.num.partitions=8",
@@ -94,17 +140,33 @@ def server_properties(node_dir: Path, port: int, controller_port: int) -> str:
     )
 
 
-def start_kafka(log_dir: Path, timeout_s: float = 90.0) -> EmbeddedService:
-    """One KRaft node with its own log dir (deleted on stop), ready for clients."""
+def start_kafka(
+    log_dir: Path, timeout_s: float = 90.0, secured: SecuredListeners | None = None
+) -> EmbeddedService:
+    """One KRaft node with its own log dir (deleted on stop), ready for clients. With
+    ``secured``, also SASL_PLAINTEXT (and SASL_SSL with a keystore) listeners, whose
+    ports are in ``service.ports``."""
     classpath = kafka_classpath()
     port, controller_port = free_port(), free_port()
+    ports: dict[str, int] = {}
+    if secured is not None:
+        ports["SASL_PLAINTEXT"] = free_port()
+        if secured.keystore is not None:
+            ports["SASL_SSL"] = free_port()
     node_dir = Path(tempfile.mkdtemp(prefix="kafka-", dir=log_dir))
     properties = node_dir / "server.properties"
-    properties.write_text(server_properties(node_dir, port, controller_port))
+    properties.write_text(server_properties(node_dir, port, controller_port, ports, secured))
     java = _java(classpath)
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    scram = [
+        arg
+        for name, password in (secured.users.items() if secured else ())
+        for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512")
+        for arg in ("--add-scram", f"{mechanism}=[name={name},password={password}]")
+    ]
+    storage = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)]
     formatted = subprocess.run(
-        [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
+        [*java, *storage, *scram],
         capture_output=True,
         timeout=120,
         check=False,
@@ -114,7 +176,8 @@ def start_kafka(log_dir: Path, timeout_s: float = 90.0) -> EmbeddedService:
         output = (formatted.stdout + formatted.stderr).decode(errors="replace")[-2000:]
         raise ServiceStartError(f"kafka: formatting the log dir failed:\n{output}")
     log_path = log_dir / f"kafka-{port}.log"
-    service = EmbeddedService("kafka", _launch(java, node_dir, log_path), port, log_path, node_dir)
+    process = _launch(java, node_dir, log_path)
+    service = EmbeddedService("kafka", process, port, log_path, node_dir, ports)
     _wait_until_serving(service, timeout_s)
     return service
 

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class EmbeddedService:
     port: int
     log_path: Path
     workdir: Path | None = None
+    # Other listeners of the service, by name (a broker's SASL and TLS ports).
+    ports: dict[str, int] = field(default_factory=dict)
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -134,12 +137,18 @@ def start_tansu(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
     return _start("tansu", args, port, log_dir / "tansu.log", timeout_s, None)
 
 
-def start_redis(log_dir: Path, timeout_s: float = 20.0) -> EmbeddedService:
+def start_redis(
+    log_dir: Path, timeout_s: float = 20.0, options: Sequence[str] = (), tls: bool = False
+) -> EmbeddedService:
+    """A Redis of its own; ``options`` add server arguments (ACL users, TLS files), and
+    with ``tls`` its one port speaks TLS (the binary must be built with TLS)."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="redis-", dir=log_dir))
-    args = [redis_binary(), "--bind", "127.0.0.1", "--port", str(port)]
-    args += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
-    return _start("redis", args, port, log_dir / "redis.log", timeout_s, workdir)
+    listen = ["--port", "0", "--tls-port", str(port)] if tls else ["--port", str(port)]
+    args = [redis_binary(), "--bind", "127.0.0.1", *listen]
+    args += ["--save", "", "--appendonly", "no", "--dir", str(workdir), *options]
+    log = log_dir / f"redis-{port}.log"
+    return _start("redis", args, port, log, timeout_s, workdir)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from config.kafka_security import KAFKA_SECURITY_ENV_VARS
 from config.settings import TOPIC_ENV_VARS, ConfigError, Settings, TopicNames
 
 
@@ -252,6 +253,13 @@ EXPECTED_DEFAULTS = {
     "TOPIC_WEB_TO_STORE": "triggers.web-to-store",
     "TOPIC_CROSS_SELL": "triggers.cross-sell",
     "TOPIC_SUPPRESSED": "triggers.suppressed",
+    "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+    "KAFKA_SASL_MECHANISM": "PLAIN",
+    "KAFKA_SASL_USERNAME": "",
+    "KAFKA_SASL_PASSWORD": "",
+    "KAFKA_SSL_CAFILE": "",
+    "KAFKA_SSL_CERTFILE": "",
+    "KAFKA_SSL_KEYFILE": "",
 }
 
 
@@ -262,7 +270,7 @@ def test_documentation_lists_every_env_var_with_its_default() -> None:
     assert {name: default for name, default, _ in rows} == EXPECTED_DEFAULTS
     assert all(isinstance(doc, str) and doc for _, _, doc in rows)
     env_fields = {f.metadata["env"] for f in dataclasses.fields(Settings) if "env" in f.metadata}
-    assert env_fields | set(TOPIC_ENV_VARS) == set(names)
+    assert env_fields | set(TOPIC_ENV_VARS) | set(KAFKA_SECURITY_ENV_VARS) == set(names)
 
 
 def test_documented_defaults_parse_back_to_the_defaults() -> None:
