@@ -176,7 +176,9 @@ class Settings:
         "TIMER_INTERVAL_MS", 200, "How often a worker looks for due timers on its partitions"
     )
     redis_retry_max_s: float = _setting(
-        "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
+        "REDIS_RETRY_MAX_S",
+        5.0,
+        "Longest back-off between retries of a batch while Redis or Kafka is unavailable",
     )
     api_token: str = _setting(
         "API_TOKEN",

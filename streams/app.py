@@ -25,6 +25,7 @@ from streams.kafka.transport import App
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.pipeline.retries import Retries
 from streams.pipeline.timers import TimerFiring
 from streams.redis.contexts import RedisContextStore
 from streams.redis.erasures import ErasureMemory
@@ -116,7 +117,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         store,
         metrics,
         send_deadletter,
-        redis_retry_max_s=settings.redis_retry_max_s,
+        retries=Retries(max_delay_s=settings.redis_retry_max_s, stall_after_s=60.0),
         planner=engine,
         after_batch=engine.after_batch,
     )

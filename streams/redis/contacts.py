@@ -74,7 +74,8 @@ def queue_commit(
     timers: Sequence[TimerEntry],
     doc: bytes = b"",
 ) -> Reply:
-    """One person's commit script, and the partition timers it arms beside it."""
+    """One person's commit script, and the partition timers it arms beside it. The
+    script's error is the person's alone: it is raised when its reply is read."""
     keys = PersonKeys.of(owner)
     for timer in timers:
         member = timer_member(owner.pseudonym, timer.slot)
@@ -92,6 +93,7 @@ def queue_commit(
         ],
         [plan_json, doc],
         decode=decode_commit,
+        isolated=True,
     )
 
 
