@@ -108,6 +108,9 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         grace_ms=settings.decision_grace_ms,
     )
 
+    retries = Retries(max_delay_s=settings.redis_retry_max_s, stall_after_s=settings.batch_stall_s)
+    metrics.batch_stalled_seconds.set_function(retries.longest_s)
+    metrics.pipeline_stalled.set_function(lambda: float(retries.stalled()))
     pipeline = IngestPipeline(
         EventParser(
             max_record_bytes=settings.max_record_bytes,
@@ -117,7 +120,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         store,
         metrics,
         send_deadletter,
-        retries=Retries(max_delay_s=settings.redis_retry_max_s, stall_after_s=60.0),
+        retries=retries,
         planner=engine,
         after_batch=engine.after_batch,
     )
@@ -135,6 +138,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             token=settings.api_token,
             input_topics=frozenset(settings.topics.inputs),
             consumer=lambda: app.consumer,
+            retries=retries,
+            processed=pipeline.processed,
         ),
     )
     if not settings.api_token:
