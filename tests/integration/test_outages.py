@@ -1,8 +1,12 @@
-"""A worker whose Redis hangs under it: the stall is reported, the lag counts what is not
-processed."""
+"""A worker whose Redis hangs or dies under it: the stall is reported, the lag counts what
+is not processed, and a stop request is obeyed at once without losing the batch."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -92,5 +96,47 @@ def test_a_batch_stuck_on_a_paused_redis_is_reported_and_counted_as_lag(
         assert worker.metric_sum("omni_consumer_lag") == 0
         assert worker.metric_sum("omni_records_consumed_total") == 3
         assert worker.metric_sum("omni_deadletters_total") == 0
+    finally:
+        server.stop()
+
+
+def test_a_stop_request_ends_a_retry_loop_at_once_and_leaves_the_batch_for_the_next_worker(
+    make_worker: Callable[..., WorkerProcess], log_dir: Path
+) -> None:
+    server = RedisServer(log_dir / f"redis-{uuid.uuid4().hex[:8]}").start()
+    try:
+        worker = _worker_on(make_worker, server)
+        worker.create_topics()
+        worker.start()
+        first, second = f"before-{uuid.uuid4().hex[:8]}", f"during-{uuid.uuid4().hex[:8]}"
+        topic = worker.topics.clickstream
+        produce(worker.services.kafka_broker, [(topic, None, v) for v in _views(first, 1)])
+        client = redis.Redis.from_url(server.url)
+        wait_until(lambda: _events_total(client, first) == 1, what="the first view")
+
+        server.kill()
+        views = [(topic, second.encode(), v) for v in _views(second, 2)]
+        produce(worker.services.kafka_broker, views[:1])
+        wait_until(lambda: worker.metric_sum("omni_redis_errors_total") >= 2, what="retrying")
+        # A record fetched behind the stuck batch: the stream holds it, the agent never will.
+        produce(worker.services.kafka_broker, views[1:])
+        wait_until(lambda: worker.metric_sum("omni_consumer_lag") == 2, what="fetched behind")
+
+        assert worker.process is not None
+        started = time.monotonic()
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the worker ignored SIGTERM for 20 s:\n{worker.log_tail()}")
+        stopped_in = time.monotonic() - started
+        assert stopped_in < 15, stopped_in  # compose's stop grace is 30 s
+
+        server.start()  # empty: no persistence; the view before the outage is gone
+        client = redis.Redis.from_url(server.url)
+        successor = _worker_on(make_worker, server, namespace=worker.namespace)
+        successor.start()
+        wait_until(lambda: _events_total(client, second) == 2, what="the views held")
+        assert _events_total(client, first) == 0  # committed before: not read again
     finally:
         server.stop()
