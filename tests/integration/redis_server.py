@@ -19,6 +19,7 @@ from streams.local.services import free_port, redis_binary, stop_process, wait_f
 class RedisServer:
     directory: Path
     appendonly: bool = False
+    debug: bool = False  # DEBUG SLEEP and the like, from this machine (Redis >= 7 asks)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -35,6 +36,8 @@ class RedisServer:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
             args += ["--appendonly", "no"]
+        if self.debug:
+            args += ["--enable-debug-command", "local"]
         self.starts += 1
         log = (self.directory / f"redis-{self.starts}.log").open("wb")
         with log:
