@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-unit test-integration lint format bench up down logs clean
+.PHONY: help venv run test test-unit test-integration test-faults lint format bench up down logs clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ test-unit: $(STAMP) $(COMPOSE_TOOL) ## Run the unit tests only (no services)
 
 test-integration: $(STAMP) ## Run the integration tests only (real broker and Redis)
 	$(PY) -m pytest -m integration tests/integration $(PYTEST_ARGS)
+
+test-faults: $(STAMP) ## Run the faults suite only: worker and Redis killed, a worker lost, a slow Redis (also in make test)
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy (strict on models/, config/ and streams/pipeline/)
 	$(VENV)/bin/ruff check .

@@ -154,7 +154,15 @@ class Settings:
         "TIMER_INTERVAL_MS", 200, "How often a worker looks for due timers on its partitions"
     )
     redis_retry_max_s: float = _setting(
-        "REDIS_RETRY_MAX_S", 5.0, "Longest back-off between retries while Redis is unreachable"
+        "REDIS_RETRY_MAX_S",
+        5.0,
+        "Longest back-off between retries of a batch while Redis or Kafka is unavailable",
+    )
+    batch_stall_s: float = _setting(
+        "BATCH_STALL_S",
+        60.0,
+        "How long a batch may stay in progress (failing or hanging on Redis or Kafka) before "
+        "the worker reports a stall: /ready answers 503 and omni_pipeline_stalled turns 1",
     )
     api_token: str = _setting(
         "API_TOKEN",
@@ -212,6 +220,7 @@ class Settings:
             "KAFKA_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
             "MAX_FUTURE_S": self.max_future_s,
             "REDIS_RETRY_MAX_S": self.redis_retry_max_s,
+            "BATCH_STALL_S": self.batch_stall_s,
             "ANONYMOUS_TTL_S": self.anonymous_ttl_s,
             "AFFINITY_HALF_LIFE_DAYS": self.affinity_half_life_days,
             "LIFECYCLE_LOYAL_ORDERS": self.loyal_orders,

@@ -3,7 +3,8 @@
 Agents only wire I/O. They take batches of raw records, hand them to
 :class:`IngestPipeline`, and ack once the batch is in Redis and its dead
 letters are delivered (at-least-once; replays are absorbed by messageId
-dedupe in the store).
+dedupe in the store). A batch still retrying when the worker stops is given up
+unacknowledged: its records are read again by the partition's next owner.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from models.parsing import EventParser
+from streams.kafka.acks import withhold
 from streams.kafka.security import faust_credentials
 from streams.kafka.transport import App
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.pipeline.timers import TimerFiring
 from streams.redis.client import redis_client
 from streams.redis.contexts import RedisContextStore
@@ -126,6 +129,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         grace_ms=settings.decision_grace_ms,
     )
 
+    retries = Retries(max_delay_s=settings.redis_retry_max_s, stall_after_s=settings.batch_stall_s)
+    metrics.batch_stalled_seconds.set_function(retries.longest_s)
+    metrics.pipeline_stalled.set_function(lambda: float(retries.stalled()))
+    app.on_stopping.append(retries.stop)  # before faust waits for the agents' batches
     pipeline = IngestPipeline(
         EventParser(
             max_record_bytes=settings.max_record_bytes,
@@ -135,7 +142,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         store,
         metrics,
         send_deadletter,
-        redis_retry_max_s=settings.redis_retry_max_s,
+        retries=retries,
         planner=engine,
         after_batch=engine.after_batch,
     )
@@ -154,6 +161,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             input_topics=frozenset(settings.topics.inputs),
             consumer=lambda: app.consumer,
             rate_limit_per_s=settings.api_rate_limit_per_s,
+            retries=retries,
+            processed=pipeline.processed,
         ),
     )
     if not settings.api_token:
@@ -185,7 +194,12 @@ def _add_ingest_agent(
         async for batch in cast(Stream[Any], stream).take_events(
             settings.batch_max_records, within=window_s
         ):
-            await pipeline.process_until_done([_input_record(event) for event in batch])
+            try:
+                await pipeline.process_until_done([_input_record(event) for event in batch])
+            except ShutdownRequested:
+                held = withhold(app.consumer, topic_name)  # the batch and what came after it
+                log.warning("stopping: %d records of %s left for the next owner", held, topic_name)
+                return
             yield None
 
     app.agent(topic, name=f"ingest-{topic_name}")(ingest)

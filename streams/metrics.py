@@ -152,8 +152,21 @@ class Metrics:
         )
         self.consumer_lag = Gauge(
             f"{PREFIX}_consumer_lag",
-            "Records behind the fetch high watermark, per input partition of this worker",
+            "Records not processed yet: the high watermark minus the offset after the last "
+            "record processed or committed, per input partition of this worker",
             ["topic", "partition"],
+            registry=r,
+        )
+        self.batch_stalled_seconds = Gauge(
+            f"{PREFIX}_batch_stalled_seconds",
+            "Age of the oldest batch still in progress (0 when none is): it grows while a "
+            "batch is stuck on Redis or Kafka",
+            registry=r,
+        )
+        self.pipeline_stalled = Gauge(
+            f"{PREFIX}_pipeline_stalled",
+            "1 while a batch has been in progress for longer than BATCH_STALL_S "
+            "(/ready answers 503)",
             registry=r,
         )
         self.timers_pending = Gauge(

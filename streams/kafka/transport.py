@@ -1,13 +1,18 @@
-"""faust's aiokafka transport with a configurable fetch wait.
+"""faust's app and aiokafka transport, with a configurable fetch wait and a stop hook.
 
 faust hard-codes ``fetch_max_wait_ms=1500`` for worker consumers. Brokers that
 answer a fetch only when its wait expires (Tansu, here) then add 1.5 s to every
 hop; on Apache Kafka it only bounds idle polling. We build faust's consumer as
 usual and change that one value before it starts.
+
+When the app stops, faust first waits for every batch an agent holds to be
+acknowledged. A batch retrying while Redis or Kafka is down would keep it
+waiting (past compose's stop grace), so ``on_stopping`` callbacks run before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiokafka
@@ -40,7 +45,13 @@ class App(faust.App):
 
     def __init__(self, *args: Any, fetch_max_wait_ms: int = 500, **kwargs: Any) -> None:
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.on_stopping: list[Callable[[], None]] = []
         super().__init__(*args, **kwargs)
+
+    async def on_stop(self) -> None:
+        for callback in self.on_stopping:
+            callback()
+        await super().on_stop()
 
     def _new_transport(self) -> FetchWaitTransport:
         return FetchWaitTransport(self.conf.broker_consumer, self)

@@ -52,6 +52,7 @@ from streams.redis.decisions import decision_entry, queue_record
 from streams.redis.gateway import RoundTrip
 from streams.redis.signals import SignalReader, queue_observe
 from streams.redis.timers import queue_advance_clocks
+from streams.transient import is_transient
 
 # Queues a record and returns its delivery: awaiting that confirms the broker has it.
 Emitter = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
@@ -186,7 +187,12 @@ class OfferEngine:
         """Emit what the batch decided, then one round trip: mark sent, clean up merged
         visitors, count trends, record stock and restock watches, advance the partitions'
         event-time clocks. Then decide again for the watchers of what was restocked."""
-        outbox = await self.send_plans({o: p.plan for o, p in result.people.items()})
+        # A person whose decisions cannot be emitted (a document that cannot be encoded)
+        # is dead-lettered alone; their context is committed, a replay decides again.
+        outbox = await self.send_plans(
+            {o: p.plan for o, p in result.people.items()},
+            on_failure=lambda owner, exc: result.fail(result.people[owner].events, exc),
+        )
         trip = self.contexts.gateway.round_trip()
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
@@ -201,11 +207,22 @@ class OfferEngine:
         self._signals.note_observed(trends)
         await self.restocks.reevaluate(readings)
 
-    async def send_plans(self, plans: Mapping[Identity, PersonPlan]) -> Outbox:
-        """Emit committed plans, and wait until Kafka has every record (one wait)."""
+    async def send_plans(
+        self,
+        plans: Mapping[Identity, PersonPlan],
+        on_failure: Callable[[Identity, Exception], None] | None = None,
+    ) -> Outbox:
+        """Emit committed plans, and wait until Kafka has every record (one wait). With
+        ``on_failure``, a person's failure that retrying cannot fix is reported there
+        and the others' plans are still emitted."""
         outbox = Outbox()
         for owner, plan in plans.items():
-            await self.emit_plan(owner, plan, outbox)
+            try:
+                await self.emit_plan(owner, plan, outbox)
+            except Exception as exc:
+                if on_failure is None or is_transient(exc):
+                    raise
+                on_failure(owner, exc)
         if outbox.deliveries:
             await asyncio.gather(*outbox.deliveries)
         return outbox

@@ -1,34 +1,45 @@
 """The ingest step, independent of faust: records in, contexts updated, rejects dead-lettered.
 
-Agents hand it a batch of raw records; it parses, folds valid events into the
-store, and dead-letters everything else. It never raises on input: a record
-that breaks processing is dead-lettered with ``processing_error``. Only an
-unreachable Redis stops progress, and then it waits and retries, because
-dead-lettering a whole stream during an outage would turn an incident into a
-replay job.
+Agents hand it a batch of raw records; it parses them once, folds valid events
+into the store, and dead-letters everything else. It never raises on input.
+Failures are sorted by what can fix them (:mod:`streams.transient`):
+
+- the infrastructure's (Redis or Kafka unreachable, slow, failing over): the
+  batch is retried whole with back-off (:mod:`.retries`), because dead-lettering
+  a stream during an outage would turn an incident into a replay job; retrying
+  is safe, the store skips messageIds it has already applied;
+- the input's: only the records concerned are dead-lettered with
+  ``processing_error`` (one person's events when the store fails on that person,
+  every event of the batch only when it fails on the batch as a whole), and the
+  batch moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-import orjson
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from models.deadletter import SourcePosition, deadletter_record
+from models.deadletter import deadletter_record
 from models.events import Event
-from models.json_fields import RejectReason
+from models.identity import Identity
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
+from streams.pipeline.records import (
+    InputRecord,
+    ParsedBatch,
+    Partition,
+    parse_batch,
+    processing_error,
+)
+from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.redis.batch import ApplyResult, Planner
+from streams.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,8 @@ DeadLetterSink = Callable[[bytes | None, bytes], Awaitable[None]]
 # After the batch is committed: emit its decisions, then finish its Redis work.
 AfterBatch = Callable[[ApplyResult, Sequence[Event], dict[tuple[str, int], int]], Awaitable[None]]
 Clock = Callable[[], datetime]
+
+__all__ = ["BatchReport", "IngestPipeline", "InputRecord"]
 
 
 class ContextStore(Protocol):
@@ -47,27 +60,9 @@ class ContextStore(Protocol):
     ) -> ApplyResult: ...
 
 
-@dataclass(frozen=True, slots=True)
-class InputRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-    @property
-    def partition_key(self) -> tuple[str, int]:
-        return (self.topic, self.partition)
-
-    @property
-    def position(self) -> SourcePosition:
-        return SourcePosition(self.topic, self.partition, self.offset)
-
-
-@dataclass(frozen=True, slots=True)
-class _Origin:
-    record: InputRecord
-    batch_index: int | None
+class DeadLetterRefused(Exception):
+    """The dead-letter topic refused a record. It is the last resort for input, so the
+    batch waits (and reports its stall) rather than drop anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +87,7 @@ class IngestPipeline:
         send_deadletter: DeadLetterSink,
         *,
         clock: Clock = _utcnow,
-        redis_retry_max_s: float = 5.0,
+        retries: Retries | None = None,
         planner: Planner | None = None,
         after_batch: AfterBatch | None = None,
     ) -> None:
@@ -103,55 +98,87 @@ class IngestPipeline:
         self._metrics = metrics
         self._send_deadletter = send_deadletter
         self._clock = clock
-        self._redis_retry_max_s = redis_retry_max_s
+        self.retries = retries or Retries(max_delay_s=5.0, stall_after_s=60.0)
+        # Per input partition, the offset after the last record processed: what the lag
+        # is measured from (a record read but not processed is still behind).
+        self.processed: dict[Partition, int] = {}
 
     async def process_until_done(self, records: Sequence[InputRecord]) -> BatchReport:
-        """Process a batch, retrying it whole until it succeeds.
-
-        faust acks a ``take_events`` batch even when the agent raises, so an
-        exception escaping here would lose the batch. Retrying is safe: the
-        store skips messageIds it has already applied. What can fail here is
-        infrastructure (the dead-letter producer, say), never the input.
-        """
-        delay = 0.1
-        while True:
-            try:
-                return await self.process(records)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self._metrics.batch_retries.inc()
-                log.exception("batch of %d records failed; retrying in %.1fs", len(records), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._redis_retry_max_s)
-
-    async def process(self, records: Sequence[InputRecord]) -> BatchReport:
+        """Process a batch until it is done: applied, or dead-lettered where retrying
+        cannot help. Raises only ShutdownRequested: the batch was not processed and
+        must not be acknowledged (faust acks a ``take_events`` batch even when the
+        agent raises, hence the retries here)."""
         started = time.perf_counter()
-        now = self._clock()
-        events: list[Event] = []
-        origins: dict[int, _Origin] = {}
-        rejected: list[tuple[Rejection, InputRecord]] = []
+        batch = self._parse_all(records)
+        label = records[0].topic if records else ""
+        try:
+            report = await self._retry(label, len(records), lambda: self._attempt(batch))
+        except ShutdownRequested:
+            raise
+        except Exception as exc:  # not the infrastructure's: every event of the batch
+            log.exception("processing a batch of %d records failed", len(records))
+            failed = [processing_error(batch.origin(e), exc) for e in batch.events]
+            rejected = batch.rejected + failed
+            report = await self._retry(
+                label, len(records), lambda: self._finish(batch, rejected, ApplyResult())
+            )
+        for record in records:
+            tp = record.partition_key
+            self.processed[tp] = max(self.processed.get(tp, 0), record.offset + 1)
+        self._metrics.batch_size.observe(len(records))
+        self._metrics.batch_seconds.observe(time.perf_counter() - started)
+        return report
+
+    async def _retry(
+        self, label: str, records: int, attempt: Callable[[], Awaitable[BatchReport]]
+    ) -> BatchReport:
+        return await self.retries.run(
+            label, records, attempt, transient=_retryable, on_retry=self._retrying
+        )
+
+    def _retrying(self, exc: BaseException, delay: float) -> None:
+        self._metrics.batch_retries.inc()
+        if type(exc).__module__.startswith("redis"):
+            self._metrics.redis_errors.inc()
+        log.warning("batch failed (%r); retrying in %.1fs", exc, delay)
+
+    def _parse_all(self, records: Sequence[InputRecord]) -> ParsedBatch:
+        """Parse and count every record and event, once per batch."""
+        batch = parse_batch(self._parser, records, self._clock())
         for record in records:
             self._metrics.records_consumed.labels(record.topic).inc()
-            for event, origin in self._parse(record, now, rejected):
-                events.append(event)
-                origins[id(event)] = origin
-                self._metrics.events_consumed.labels(
-                    record.topic, event.kind.value, event.channel.value
-                ).inc()
-
-        for event in events:
+        for event in batch.events:
+            topic = batch.origin(event).record.topic
+            self._metrics.events_consumed.labels(topic, event.kind.value, event.channel.value).inc()
             if event.identity is None:
                 self._metrics.events_personless.labels(event.kind.value).inc()
-        result = await self._apply(events, lambda event: origins[id(event)].record.partition_key)
+        return batch
+
+    async def _attempt(self, batch: ParsedBatch) -> BatchReport:
+        rejected = list(batch.rejected)
+        result = await self._apply(batch.events, batch.source_of)
         if self._after_batch is not None:
-            observed = _observed(events, result.applied)
-            await self._after_batch(result, observed, _clock_marks(events, origins))
+            observed = _observed(batch.events, result.applied)
+            try:
+                await self._after_batch(result, observed, _clock_marks(batch))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                # The contexts are committed; what follows them (triggers, trends, stock,
+                # clocks) is not: a replay of these redoes it, deduplicated.
+                log.exception("finishing a batch failed after its commit")
+                rejected += [
+                    processing_error(batch.origin(e), exc, "after commit: ") for e in observed
+                ]
+        return await self._finish(batch, rejected, result)
+
+    async def _finish(
+        self, batch: ParsedBatch, rejected: list[tuple[Rejection, InputRecord]], result: ApplyResult
+    ) -> BatchReport:
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
-            rejected.append(_processing_error(origins[id(event)], exc))
-
-        await self._deadletter(rejected, now)
+            rejected.append(processing_error(batch.origin(event), exc))
+        await self._deadletter(rejected, batch.now)
         self._metrics.events_applied.inc(len(result.applied))
         self._metrics.events_duplicate.inc(result.duplicates)
         self._metrics.contexts_written.inc(result.contexts_written)
@@ -159,54 +186,40 @@ class IngestPipeline:
         self._metrics.identity_merges.inc(result.merges)
         self._metrics.erasures.inc(len(result.erased))
         self._metrics.events_dropped.labels("erased").inc(result.dropped_by_erasure)
-        self._metrics.batch_size.observe(len(records))
-        self._metrics.batch_seconds.observe(time.perf_counter() - started)
         return BatchReport(
-            records=len(records),
-            events=len(events),
+            records=len(batch.records),
+            events=len(batch.events),
             applied=len(result.applied),
             duplicates=result.duplicates,
             deadlettered=len(rejected),
         )
 
-    def _parse(
-        self, record: InputRecord, now: datetime, rejected: list[tuple[Rejection, InputRecord]]
-    ) -> list[tuple[Event, _Origin]]:
-        if record.value is None:
-            rejected.append(
-                (Rejection(RejectReason.NOT_JSON, "record has no value (tombstone)", b""), record)
-            )
-            return []
-        try:
-            parsed = self._parser.parse_record(record.value, now)
-        except Exception as exc:  # a parser bug must not lose the record
-            log.exception("parser failed on a record from %s", record.topic)
-            rejected.append((_processing_rejection(record.value, None, exc), record))
-            return []
-        rejected.extend((rejection, record) for rejection in parsed.rejections)
-        return [
-            (event, _Origin(record, index))
-            for event, index in zip(parsed.events, parsed.batch_indexes, strict=True)
-        ]
-
     async def _apply(
-        self, events: list[Event], source_of: Callable[[Event], tuple[str, int]]
+        self, events: list[Event], source_of: Callable[[Event], Partition]
     ) -> ApplyResult:
-        delay = 0.1
-        while True:
+        """The store isolates a failing person itself; when it fails on the whole batch
+        instead, each person's events are applied apart, to find whose fail."""
+        try:
+            with self._metrics.redis_seconds.labels("apply_batch").time():
+                return await self._store.apply(events, self._planner, source_of)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("context store failed on a batch of %d events", len(events))
+        result = ApplyResult()
+        by_identity: dict[Identity | None, list[Event]] = defaultdict(list)
+        for event in events:
+            by_identity[event.identity].append(event)
+        for identity, part in by_identity.items():
+            if identity is None:
+                continue  # about no person: nothing of theirs is stored
             try:
-                with self._metrics.redis_seconds.labels("apply_batch").time():
-                    return await self._store.apply(events, self._planner, source_of)
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                self._metrics.redis_errors.inc()
-                log.warning("Redis unavailable (%s); retrying in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._redis_retry_max_s)
-            except Exception as exc:  # a store bug: keep every event, as a dead letter
-                log.exception("context store failed on a batch of %d events", len(events))
-                result = ApplyResult()
-                result.failed.extend((event, exc) for event in events)
-                return result
+                result.absorb(await self._store.apply(part, self._planner, source_of))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                result.fail(part, exc)
+        return result
 
     async def _deadletter(
         self, rejected: list[tuple[Rejection, InputRecord]], now: datetime
@@ -219,7 +232,12 @@ class IngestPipeline:
             )
             for rejection, record in rejected
         ]
-        await asyncio.gather(*sends)
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        for outcome in results:
+            if isinstance(outcome, BaseException):
+                if is_transient(outcome) or not isinstance(outcome, Exception):
+                    raise outcome
+                raise DeadLetterRefused(f"{type(outcome).__name__}: {outcome}") from outcome
         for rejection, _record in rejected:
             self._metrics.deadletters.labels(rejection.reason.value).inc()
 
@@ -232,27 +250,14 @@ def _observed(events: list[Event], applied: list[Event]) -> list[Event]:
     return [*applied, *(e for e in events if e.stock is not None and id(e) not in first)]
 
 
-def _clock_marks(events: list[Event], origins: dict[int, _Origin]) -> dict[tuple[str, int], int]:
+def _clock_marks(batch: ParsedBatch) -> dict[Partition, int]:
     """The newest event time per input partition: what its event-time clock reaches."""
-    marks: dict[tuple[str, int], int] = {}
-    for event in events:
-        tp = origins[id(event)].record.partition_key
+    marks: dict[Partition, int] = {}
+    for event in batch.events:
+        tp = batch.source_of(event)
         marks[tp] = max(marks.get(tp, event.event_time_ms), event.event_time_ms)
     return marks
 
 
-def _processing_rejection(raw: bytes, batch_index: int | None, exc: Exception) -> Rejection:
-    return Rejection(
-        RejectReason.PROCESSING_ERROR,
-        f"{type(exc).__name__}: {str(exc)[:200]}",
-        raw,
-        batch_index,
-    )
-
-
-def _processing_error(origin: _Origin, exc: Exception) -> tuple[Rejection, InputRecord]:
-    raw = origin.record.value or b""
-    if origin.batch_index is not None:
-        with contextlib.suppress(Exception):
-            raw = orjson.dumps(orjson.loads(raw)["batch"][origin.batch_index])
-    return _processing_rejection(raw, origin.batch_index, exc), origin.record
+def _retryable(exc: BaseException) -> bool:
+    return is_transient(exc) or isinstance(exc, DeadLetterRefused)

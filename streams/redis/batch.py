@@ -8,6 +8,7 @@ then reads the verdicts back from the same plan.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,6 +17,9 @@ import orjson
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
+from streams.transient import is_transient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +86,42 @@ class PersonUpdate:
     # Their context as stored before the batch: what the batch took away (restock watches).
     stored: CustomerContext = field(default_factory=CustomerContext)
 
+    def followed_by(self, later: PersonUpdate) -> None:
+        """Add a later commit for the same person (a batch applied in parts): its plan's
+        decisions and verdicts, in order, so each decision keeps its verdict."""
+        self.context, self.events = later.context, [*self.events, *later.events]
+        self.source = later.source or self.source
+        self.plan.contacts += later.plan.contacts
+        self.plan.timers += later.plan.timers
+        self.plan.decisions += later.plan.decisions
+        self.plan.verdicts += later.plan.verdicts
+
 
 class Planner(Protocol):
     async def plan(self, people: list[PersonUpdate]) -> None:
         """Fill ``person.plan`` for the people who need a decision."""
+
+
+async def plan_apart(planner: Planner, people: list[PersonUpdate]) -> dict[Identity, Exception]:
+    """Plan the batch in one call; when that fails on something retrying cannot fix,
+    plan each person alone, so only those whose plan fails are left out (returned)."""
+    try:
+        await planner.plan(people)
+        return {}
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        log.warning("planning %d people failed (%r); planning each apart", len(people), exc)
+    failures: dict[Identity, Exception] = {}
+    for person in people:
+        person.plan = PersonPlan()  # drop what the failed call planned
+        try:
+            await planner.plan([person])
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            failures[person.owner] = exc
+    return failures
 
 
 @dataclass
@@ -101,3 +137,24 @@ class ApplyResult:
     merges: int = 0
     # Visitors merged into a customer: their data goes once the batch is done.
     merged_visitors: list[Identity] = field(default_factory=list)
+
+    def fail(self, events: list[Event], exc: Exception) -> None:
+        """Leave these events out of the batch, each reported with the failure."""
+        self.failed += [(event, exc) for event in events]
+
+    def absorb(self, part: ApplyResult) -> None:
+        """Add the result of another part of the same batch."""
+        for owner, update in part.people.items():
+            if owner in self.people:
+                self.people[owner].followed_by(update)
+            else:
+                self.people[owner] = update
+        self.applied += part.applied
+        self.failed += part.failed
+        self.erased += part.erased
+        self.merged_visitors += part.merged_visitors
+        self.duplicates += part.duplicates
+        self.dropped_by_erasure += part.dropped_by_erasure
+        self.contexts_written += part.contexts_written
+        self.cas_retries += part.cas_retries
+        self.merges += part.merges

@@ -74,12 +74,18 @@ def queue_commit(
     timers: Sequence[TimerEntry],
     doc: bytes = b"",
 ) -> Reply:
-    """One person's commit script, and the partition timers it arms beside it."""
+    """One person's commit script, and the partition timers it arms beside it. The
+    script's error is the person's alone: it is raised when its reply is read.
+
+    The timers go after the script, which writes their pending triggers: the two
+    are in different hash slots, so not in one script, and other clients' commands
+    may run between a pipeline's. A tick that found a due timer before its pending
+    trigger existed would take it for consumed and drop it; this way a timer is
+    never visible without its trigger (a timer whose commit was refused finds none
+    and is dropped, as it should be).
+    """
     keys = PersonKeys.of(owner)
-    for timer in timers:
-        member = timer_member(owner.pseudonym, timer.slot)
-        trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
-    return trip.script(
+    reply = trip.script(
         "commit_person",
         [
             keys.context,
@@ -92,7 +98,12 @@ def queue_commit(
         ],
         [plan_json, doc],
         decode=decode_commit,
+        isolated=True,
     )
+    for timer in timers:
+        member = timer_member(owner.pseudonym, timer.slot)
+        trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
+    return reply
 
 
 async def reserve_contacts(

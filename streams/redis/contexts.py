@@ -37,7 +37,7 @@ from models.context import (
 from models.events import Event, EventKind
 from models.identity import Identity, IdentityKind
 from models.offers.rules import ContactCaps
-from streams.redis.batch import ApplyResult, PersonUpdate, Planner
+from streams.redis.batch import ApplyResult, PersonUpdate, Planner, plan_apart
 from streams.redis.contacts import commit_args, queue_commit
 from streams.redis.decisions import HISTORY_TTL_S
 from streams.redis.erasures import Erased, Erasure, ErasureMemory, RememberedContact
@@ -45,6 +45,7 @@ from streams.redis.forgetting import forget_erased
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, text
 from streams.redis.loading import Absorbed, LoadedPerson, load_people
+from streams.transient import Contention, is_transient
 
 MAX_CAS_ATTEMPTS = 20
 SourceOf = Callable[[Event], tuple[str, int]]
@@ -106,7 +107,7 @@ class RedisContextStore:
                 return result
             pending = await self._apply_once(pending, result, planner, source_of)
             result.cas_retries += len({e.identity for e in pending})
-        raise RuntimeError(f"{len(pending)} events kept racing other writers; giving up this batch")
+        raise Contention(f"{len(pending)} events kept racing other writers; retrying the batch")
 
     async def _apply_once(
         self,
@@ -120,17 +121,29 @@ class RedisContextStore:
         result.dropped_by_erasure += forgetting.dropped
         loaded, absorbed = batch.people, batch.absorbed
         await self._honour_erasures(loaded, result)
+        # One person's failure (folding, planning, serialising, committing) leaves out
+        # that person's events alone, reported in ``failed``; the others commit.
         people: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome]] = []
         for person in loaded.values():
-            context, merged = self._merge_visitors(person, absorbed.get(person.owner, []), result)
-            outcome = fold_new_events(context, person.events, person.already_seen, self.limits)
+            try:
+                context, merged = self._merge_visitors(
+                    person, absorbed.get(person.owner, []), result
+                )
+                outcome = fold_new_events(context, person.events, person.already_seen, self.limits)
+            except Exception as exc:  # pure code: any failure is about this person's data
+                result.fail(person.events, exc)
+                continue
             source = source_of(person.events[-1]) if source_of else None
             update = PersonUpdate(
                 person.owner, outcome.context, person.events, source, stored=person.context
             )
             people.append((person, update, merged, outcome))
         if planner is not None:
-            await planner.plan([update for _p, update, _m, _o in people])
+            unplanned = await plan_apart(planner, [update for _p, update, _m, _o in people])
+            for person, *_ in people:
+                if person.owner in unplanned:
+                    result.fail(person.events, unplanned[person.owner])
+            people = [entry for entry in people if entry[0].owner not in unplanned]
 
         commit = self.gateway.round_trip()
         replies: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome, Reply]] = []
@@ -140,7 +153,11 @@ class RedisContextStore:
                 result.failed.extend(outcome.failed)
                 result.people[person.owner] = update
                 continue
-            reply = self._queue_commit(commit, person, update, merged, outcome)
+            try:
+                reply = self._queue_commit(commit, person, update, merged, outcome)
+            except Exception as exc:  # serialising their context or plan
+                result.fail(person.events, exc)
+                continue
             replies.append((person, update, merged, outcome, reply))
         for visitor, user_id in forgetting.unfreeze:
             commit.script("unfreeze", [PersonKeys.of(visitor).context], [user_id])
@@ -148,7 +165,13 @@ class RedisContextStore:
 
         retry: list[Event] = list(forgetting.replay)
         for person, update, merged, outcome, reply in replies:
-            status, verdicts = reply.value
+            try:
+                status, verdicts = reply.value
+            except Exception as exc:  # their script failed; the others' went through
+                if is_transient(exc):
+                    raise
+                result.fail(person.events, exc)
+                continue
             if status <= 0:
                 retry += person.events
                 continue

@@ -24,23 +24,34 @@ Decoder = Callable[[Any], Any]
 
 
 class Reply:
-    """The decoded reply of one queued command, readable once its round trip is sent."""
+    """The decoded reply of one queued command, readable once its round trip is sent.
 
-    __slots__ = ("_decode", "_sent", "_value")
+    An ``isolated`` command's error stays in its reply and is raised when the reply
+    is read, so one person's failing script does not fail the others' round trip.
+    """
 
-    def __init__(self, decode: Decoder | None) -> None:
+    __slots__ = ("_decode", "_error", "_sent", "_value", "isolated")
+
+    def __init__(self, decode: Decoder | None, isolated: bool = False) -> None:
         self._decode = decode
         self._sent = False
         self._value: Any = None
+        self._error: Exception | None = None
+        self.isolated = isolated
 
     def _set(self, raw: Any) -> None:
-        self._value = raw if self._decode is None else self._decode(raw)
+        if isinstance(raw, Exception):
+            self._error = raw
+        else:
+            self._value = raw if self._decode is None else self._decode(raw)
         self._sent = True
 
     @property
     def value(self) -> Any:
         if not self._sent:
             raise RuntimeError("the round trip holding this command was not sent yet")
+        if self._error is not None:
+            raise self._error
         return self._value
 
 
@@ -82,19 +93,25 @@ class RoundTrip:
     def __len__(self) -> int:
         return len(self._commands)
 
-    def call(self, *args: Any, decode: Decoder | None = None) -> Reply:
-        reply = Reply(decode)
+    def call(self, *args: Any, decode: Decoder | None = None, isolated: bool = False) -> Reply:
+        reply = Reply(decode, isolated)
         self._commands.append((args, reply))
         return reply
 
     def script(
-        self, name: str, keys: Sequence[str], args: Sequence[Any], decode: Decoder | None = None
+        self,
+        name: str,
+        keys: Sequence[str],
+        args: Sequence[Any],
+        decode: Decoder | None = None,
+        isolated: bool = False,
     ) -> Reply:
         sha = self._gateway.shas[name]
-        return self.call("EVALSHA", sha, len(keys), *keys, *args, decode=decode)
+        return self.call("EVALSHA", sha, len(keys), *keys, *args, decode=decode, isolated=isolated)
 
     async def send(self) -> None:
-        """Send every queued command in one pipeline; raise the first command error."""
+        """Send every queued command in one pipeline; raise the first error of a command
+        that is not isolated (an isolated one raises it when its reply is read)."""
         if not self._commands:
             return
         raws = await self._execute([args for args, _ in self._commands])
@@ -105,7 +122,7 @@ class RoundTrip:
             for index, raw in zip(retry, again, strict=True):
                 raws[index] = raw
         for (_args, reply), raw in zip(self._commands, raws, strict=True):
-            if isinstance(raw, Exception):
+            if isinstance(raw, Exception) and not reply.isolated:
                 raise raw
             reply._set(raw)
 

@@ -7,7 +7,7 @@ same handlers serve in the worker and in an in-process test application.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -15,6 +15,7 @@ from faust.types import ConsumerT
 
 from models.offers.rules import OfferRules
 from streams.metrics import Metrics
+from streams.pipeline.retries import Retries
 from streams.redis.contexts import RedisContextStore
 from streams.redis.signals import SignalReader
 
@@ -35,6 +36,11 @@ class ApiDeps:
     rate_limit_per_s: float = 0.0
     # Wall-clock epoch ms, the API's "now"; a test may pin it.
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    # The ingest's retrying batches (a stall makes /ready answer 503) and, per input
+    # partition, the offset after the last record it processed (the lag). None and
+    # empty where no ingest runs (in-process API tests).
+    retries: Retries | None = None
+    processed: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
 
 API_DEPS = web.AppKey("api_deps", ApiDeps)

@@ -1,13 +1,17 @@
 """Gauges computed when Prometheus scrapes ``/metrics``, not kept up to date in between.
 
-Consumer lag is measured against the high watermark of the latest fetch response
-(the embedded broker's ListOffsets is unreliable); pending timers are counted in
-Redis for this worker's input partitions.
+Consumer lag counts the records not processed yet: the high watermark of the
+latest fetch response (the embedded broker's ListOffsets is unreliable) minus
+the offset after the last record the ingest processed, or the committed offset
+when that is further (a partition this worker has not processed since it got
+it). Lag from the fetch position instead would read 0 while a fetched batch is
+stuck. Pending timers are counted in Redis for this worker's input partitions.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from faust.types import ConsumerT
 
@@ -21,27 +25,26 @@ log = logging.getLogger(__name__)
 async def refresh_scrape_gauges(
     consumer: ConsumerT | None,
     input_topics: frozenset[str],
+    processed: Mapping[tuple[str, int], int],
     gateway: RedisGateway,
     metrics: Metrics,
 ) -> None:
-    """Lag from the fetch high watermark, and pending timers, as of this scrape."""
+    """Lag from the processed offsets, and pending timers, as of this scrape."""
     if consumer is None:
         return
     assigned = [tp for tp in consumer.assignment() if tp.topic in input_topics]
-    # The offset of the last record faust read per partition; it has no public accessor.
-    read_offsets = getattr(consumer, "_read_offset", {})
+    # What faust last committed per partition; it has no public accessor.
+    committed = getattr(consumer, "_committed_offset", {})
     metrics.consumer_lag.clear()
     for tp in assigned:
-        highwater: int | None
         try:
             highwater = consumer.highwater(tp)
         except Exception:
-            highwater = None
-        read = read_offsets.get(tp)
+            continue
         if highwater is None:
             continue
-        lag = highwater - (read + 1 if read is not None else 0)
-        metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(lag, 0))
+        done = max(processed.get((tp.topic, tp.partition), 0), committed.get(tp) or 0)
+        metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - done, 0))
     try:
         pending = await timers_pending(gateway, [(tp.topic, tp.partition) for tp in assigned])
         metrics.timers_pending.set(pending)

@@ -25,7 +25,8 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """200 when Redis answers and this worker has partitions, else 503."""
+    """200 when Redis answers, this worker has partitions and no batch has been failing
+    for longer than BATCH_STALL_S, else 503 (a stall is described under ``stalled``)."""
     deps = request.app[API_DEPS]
     try:
         redis_ok = await asyncio.wait_for(deps.store.ping(), READY_PING_TIMEOUT_S)
@@ -33,15 +34,22 @@ async def ready(request: web.Request) -> web.Response:
         redis_ok = False
     consumer = deps.consumer()
     assigned = bool(consumer.assignment()) if consumer else False
-    is_ready = redis_ok and assigned
-    body = {"ready": is_ready, "redis": redis_ok, "partitions_assigned": assigned}
+    stalled = deps.retries.stall() if deps.retries is not None else None
+    is_ready = redis_ok and assigned and stalled is None
+    body: dict[str, object] = {
+        "ready": is_ready,
+        "redis": redis_ok,
+        "partitions_assigned": assigned,
+    }
+    if stalled is not None:
+        body["stalled"] = stalled
     return json_response(body, 200 if is_ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
     await refresh_scrape_gauges(
-        deps.consumer(), deps.input_topics, deps.store.gateway, deps.metrics
+        deps.consumer(), deps.input_topics, deps.processed, deps.store.gateway, deps.metrics
     )
     return web.Response(
         body=generate_latest(deps.metrics.registry), content_type=PROMETHEUS_CONTENT_TYPE

@@ -126,7 +126,7 @@ class InProcessPipeline:
             InputRecord(self.input_topic, partition, offset, None, orjson.dumps(event))
             for offset, event in enumerate(events)
         ]
-        await self.ingest.process(records)
+        await self.ingest.process_until_done(records)
 
     async def fire_due(self, partition: int = 0) -> int:
         return await self.timers.fire_due([(self.input_topic, partition)])

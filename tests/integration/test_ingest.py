@@ -241,3 +241,28 @@ def test_publishing_the_same_events_twice_leaves_redis_identical(worker: WorkerP
     assert _snapshot(client, list(people)) == first
     assert worker.metric_sum("omni_events_duplicate_total") == len(records)
     assert worker.metric_sum("omni_events_applied_total") == len(records)
+
+
+def test_a_record_that_escapes_to_over_a_megabyte_is_dead_lettered_and_the_partition_moves_on(
+    worker: WorkerProcess,
+) -> None:
+    # 180 KB of \x01 is valid UTF-8 but not JSON; escaped as JSON text (\u0001) its dead
+    # letter would be 1.08 MB, over the producer's limit, and the batch would retry forever.
+    run = uuid.uuid4().hex[:8]
+    key = f"ctl-{run}".encode()
+    poison = b"\x01" * 180_000
+    after = _event("Product Viewed", userId=f"ctl-{run}", properties={"product_id": "p"})
+    topic = worker.topics.clickstream
+    produce(worker.services.kafka_broker, [(topic, key, poison)])
+    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") >= 1, what="the poison")
+    produce(worker.services.kafka_broker, [(topic, key, orjson.dumps(after))])  # a later batch
+
+    client = redis.Redis.from_url(worker.services.redis_url)
+    who = Identity(IdentityKind.USER, f"ctl-{run}")
+    wait_until(lambda: _events_total(client, who) == 1, what="the record after the poison")
+    (dead,) = consume_all(worker.services.kafka_broker, worker.topics.deadletter, 1)
+    record = orjson.loads(dead.value)
+    assert len(dead.value) < 700_000
+    assert record["reason"] in ("not_json", "too_large")
+    assert record["original"]["encoding"] == "base64"
+    assert original_bytes(record) == poison

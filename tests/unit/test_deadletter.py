@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.deadletter import SourcePosition, deadletter_record, original_bytes
+from models.deadletter import (
+    DEADLETTER_MAX_BYTES,
+    SourcePosition,
+    deadletter_record,
+    original_bytes,
+)
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
 
@@ -120,3 +126,62 @@ def test_undecodable_record_from_the_parser_is_kept_byte_for_byte() -> None:
     assert document["original"]["encoding"] == "base64"
     assert document["key"] is None
     assert original_bytes(document) == raw
+
+
+def test_a_record_of_control_bytes_fits_whole_as_base64() -> None:
+    # 180 KB of \x01 is valid UTF-8 that JSON escapes six-fold (\u0001): 1.08 MB as
+    # text, over the producer's 1,000,000-byte limit.
+    raw = b"\x01" * 180_000
+    encoded = deadletter_record(Rejection(RejectReason.NOT_JSON, "x", raw), SOURCE, b"k", NOW)
+    assert len(encoded) < DEADLETTER_MAX_BYTES
+    document = orjson.loads(encoded)
+    assert document["original"]["encoding"] == "base64"
+    assert "truncated" not in document["original"]
+    assert original_bytes(document) == raw
+
+
+def test_an_original_too_large_for_the_record_keeps_its_first_bytes_size_and_digest() -> None:
+    raw = bytes(range(256)) * 4096 * 2  # 2 MiB, not UTF-8
+    document = record_for(Rejection(RejectReason.TOO_LARGE, "x", raw))
+    original = document["original"]
+    assert original["truncated"] is True
+    assert original["size"] == len(raw)
+    assert original["sha256"] == hashlib.sha256(raw).hexdigest()
+    kept = original_bytes(document)
+    assert 480 * 1024 <= len(kept) < len(raw)
+    assert raw.startswith(kept)
+
+
+@settings(max_examples=25)
+@given(
+    original=st.one_of(
+        st.binary(min_size=0, max_size=2 << 20),
+        st.text(alphabet=st.sampled_from('\x01\x1f"\\é😀a'), max_size=600_000).map(str.encode),
+        st.integers(0, 3 << 20).map(lambda n: b"\x00" * n),
+    ),
+    key=st.one_of(st.none(), st.binary(max_size=100_000), st.just(b"\x02" * 50_000)),
+    message=st.text(max_size=5000),
+    topic=st.text(alphabet="\x01a.", min_size=1, max_size=249),
+)
+def test_every_dead_letter_fits_the_bound(
+    original: bytes, key: bytes | None, message: str, topic: str
+) -> None:
+    rejection = Rejection(RejectReason.NOT_JSON, message, original, 3)
+    encoded = deadletter_record(rejection, SourcePosition(topic, 7, 2**62), key, NOW)
+    assert len(encoded) <= DEADLETTER_MAX_BYTES
+    document = orjson.loads(encoded)
+    kept = original_bytes(document)
+    if document["original"].get("truncated"):
+        assert original.startswith(kept)
+        assert document["original"]["sha256"] == hashlib.sha256(original).hexdigest()
+    else:
+        assert kept == original
+
+
+def test_the_bound_leaves_a_margin_under_the_workers_producer_limit() -> None:
+    from config import Settings
+    from streams.app import create_app
+
+    app = create_app(Settings(erasure_salt="unit-test-erasure-salt"))
+    limit = app.conf.producer_max_request_size
+    assert limit * 0.7 > DEADLETTER_MAX_BYTES

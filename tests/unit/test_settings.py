@@ -64,6 +64,7 @@ def test_settings_are_frozen() -> None:
         ("DEDUPE_TTL_S", "60", "dedupe_ttl_s", 60),
         ("DEDUPE_MAX_IDS", "5", "dedupe_max_ids", 5),
         ("REDIS_RETRY_MAX_S", "0.25", "redis_retry_max_s", 0.25),
+        ("BATCH_STALL_S", "5", "batch_stall_s", 5.0),
         ("LOG_LEVEL", "debug", "log_level", "debug"),
         ("LOG_LEVEL_LIBRARIES", "warning", "log_level_libraries", "warning"),
     ],
@@ -139,6 +140,7 @@ POSITIVE = [
     "DEDUPE_MAX_IDS",
     "DEDUPE_TTL_S",
     "KAFKA_FETCH_MAX_WAIT_MS",
+    "BATCH_STALL_S",
 ]
 
 
@@ -238,6 +240,7 @@ EXPECTED_DEFAULTS = {
     "DECISION_HISTORY_MAX": "50",
     "TIMER_INTERVAL_MS": "200",
     "REDIS_RETRY_MAX_S": "5.0",
+    "BATCH_STALL_S": "60.0",
     "API_TOKEN": "",
     "ERASURE_SALT": "",
     "DECISION_GRACE_MS": "2000",

@@ -40,10 +40,11 @@ Scenario = Callable[[TestClient, ApiDeps], Awaitable[T]]
 
 @dataclass
 class FakeConsumer:
-    """The two things the API asks faust's consumer: its partitions and their offsets."""
+    """What the API asks faust's consumer: its partitions, their high watermarks and
+    committed offsets."""
 
     highwaters: dict[TP, int]
-    _read_offset: dict[TP, int] = field(default_factory=dict)  # faust's own attribute name
+    _committed_offset: dict[TP, int] = field(default_factory=dict)  # faust's attribute name
 
     def assignment(self) -> set[TP]:
         return set(self.highwaters)
@@ -59,6 +60,7 @@ def serve(
     token: str = TOKEN,
     consumer: FakeConsumer | None = None,
     input_topics: frozenset[str] = INPUT_TOPICS,
+    processed: dict[tuple[str, int], int] | None = None,
 ) -> T:
     """Run ``scenario`` against the API wired to ``redis_url``."""
 
@@ -78,6 +80,7 @@ def serve(
             token=token,
             input_topics=input_topics,
             consumer=lambda: consumer,
+            processed=processed or {},
         )
         try:
             # No access log, as faust's runner: a logged request line holds the customer id.

@@ -31,7 +31,8 @@ async def arm(deps: Any, tp: TP, pseudonym: str) -> None:
 def test_lag_and_pending_timers_of_this_workers_input_partitions(redis_url: str) -> None:
     clicks, basket = unique("clicks"), unique("basket")
     read, fresh, output = TP(clicks, 0), TP(basket, 1), TP(unique("triggers"), 0)
-    consumer = FakeConsumer({read: 10, fresh: 4, output: 99}, _read_offset={read: 6})
+    consumer = FakeConsumer({read: 10, fresh: 4, output: 99})
+    processed = {(clicks, 0): 7}  # offsets 0..6 processed; 7..9 fetched or not, pending
 
     async def scenario(client: Any, deps: Any) -> list[str]:
         for tp, pseudonym in ((read, "a"), (fresh, "b"), (output, "c")):
@@ -41,7 +42,11 @@ def test_lag_and_pending_timers_of_this_workers_input_partitions(redis_url: str)
         return [first, await (await client.get("/metrics")).text()]
 
     first, second = serve(
-        redis_url, scenario, consumer=consumer, input_topics=frozenset({clicks, basket})
+        redis_url,
+        scenario,
+        consumer=consumer,
+        input_topics=frozenset({clicks, basket}),
+        processed=processed,
     )
     assert gauges(first) == {
         ("omni_consumer_lag", (("partition", "0"), ("topic", clicks))): 3.0,
@@ -51,6 +56,32 @@ def test_lag_and_pending_timers_of_this_workers_input_partitions(redis_url: str)
     assert gauges(second) == {
         ("omni_consumer_lag", (("partition", "0"), ("topic", clicks))): 3.0,
         ("omni_timers_pending", ()): 1.0,
+    }
+
+
+def test_lag_counts_from_the_committed_offset_where_nothing_was_processed_since(
+    redis_url: str,
+) -> None:
+    clicks = unique("clicks")
+    handed, worked = TP(clicks, 0), TP(clicks, 1)
+    # Partition 0 came to this worker committed at 8 and nothing was processed since;
+    # partition 1 was processed past its last commit.
+    consumer = FakeConsumer({handed: 10, worked: 10}, _committed_offset={handed: 8, worked: 2})
+
+    async def scenario(client: Any, _deps: Any) -> str:
+        return await (await client.get("/metrics")).text()
+
+    text = serve(
+        redis_url,
+        scenario,
+        consumer=consumer,
+        input_topics=frozenset({clicks}),
+        processed={(clicks, 1): 9},
+    )
+    lag = {labels: value for (name, labels), value in gauges(text).items() if "lag" in name}
+    assert lag == {
+        (("partition", "0"), ("topic", clicks)): 2.0,
+        (("partition", "1"), ("topic", clicks)): 1.0,
     }
 
 
