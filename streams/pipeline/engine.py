@@ -51,7 +51,7 @@ from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import decision_entry, queue_record
 from streams.redis.gateway import RoundTrip
 from streams.redis.signals import SignalReader, queue_observe
-from streams.redis.timers import queue_advance_clocks
+from streams.redis.timers import queue_advance_clocks, queue_arm
 from streams.transient import is_transient
 
 # Queues a record and returns its delivery: awaiting that confirms the broker has it.
@@ -184,9 +184,10 @@ class OfferEngine:
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
-        """Emit what the batch decided, then one round trip: mark sent, clean up merged
-        visitors, count trends, record stock and restock watches, advance the partitions'
-        event-time clocks. Then decide again for the watchers of what was restocked."""
+        """Emit what the batch decided, then one round trip: arm the committed timers, mark
+        sent, clean up merged visitors, count trends, record stock and restock watches,
+        advance the partitions' event-time clocks. Then decide again for the watchers of
+        what was restocked."""
         # A person whose decisions cannot be emitted (a document that cannot be encoded)
         # is dead-lettered alone; their context is committed, a replay decides again.
         outbox = await self.send_plans(
@@ -194,6 +195,8 @@ class OfferEngine:
             on_failure=lambda owner, exc: result.fail(result.people[owner].events, exc),
         )
         trip = self.contexts.gateway.round_trip()
+        for owner, update in result.people.items():  # committed: their triggers are written
+            queue_arm(trip, owner, update.plan.timers)
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed, self.rules.trend_window_ms)

@@ -17,7 +17,7 @@ from models.offers.pressure import DAY_MS, HISTORY_MS, WEEK_MS, Contact
 from models.offers.rules import ContactCaps
 from streams.redis.batch import ContactRequest, ContactVerdict, PersonPlan, TimerEntry
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
-from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
+from streams.redis.keys import PersonKeys, pairs, text
 
 CONTACT_TTL_S = 30 * 86_400
 
@@ -67,25 +67,12 @@ def commit_args(
     )
 
 
-def queue_commit(
-    trip: RoundTrip,
-    owner: Identity,
-    plan_json: bytes,
-    timers: Sequence[TimerEntry],
-    doc: bytes = b"",
-) -> Reply:
-    """One person's commit script, and the partition timers it arms beside it. The
-    script's error is the person's alone: it is raised when its reply is read.
-
-    The timers go after the script, which writes their pending triggers: the two
-    are in different hash slots, so not in one script, and other clients' commands
-    may run between a pipeline's. A tick that found a due timer before its pending
-    trigger existed would take it for consumed and drop it; this way a timer is
-    never visible without its trigger (a timer whose commit was refused finds none
-    and is dropped, as it should be).
-    """
+def queue_commit(trip: RoundTrip, owner: Identity, plan_json: bytes, doc: bytes = b"") -> Reply:
+    """One person's commit script. Its error is the person's alone: it is raised when its
+    reply is read. The timers of the pending triggers it writes are armed once it is
+    known to have gone through (:func:`streams.redis.timers.queue_arm`)."""
     keys = PersonKeys.of(owner)
-    reply = trip.script(
+    return trip.script(
         "commit_person",
         [
             keys.context,
@@ -100,10 +87,6 @@ def queue_commit(
         decode=decode_commit,
         isolated=True,
     )
-    for timer in timers:
-        member = timer_member(owner.pseudonym, timer.slot)
-        trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
-    return reply
 
 
 async def reserve_contacts(
@@ -118,7 +101,7 @@ async def reserve_contacts(
             body = commit_args(
                 caps=caps, contacts=plan.contacts, timers=(), check=False, existing_only=True
             )
-            replies[owner] = queue_commit(trip, owner, body, ())
+            replies[owner] = queue_commit(trip, owner, body)
     await trip.send()
     for owner, reply in replies.items():
         status, verdicts = reply.value

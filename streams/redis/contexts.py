@@ -258,7 +258,7 @@ class RedisContextStore:
             **self._absorb(merged, _remembered(person)),
         )
         doc = update.context.to_json() if write else b""
-        return queue_commit(trip, person.owner, plan, update.plan.timers, doc)
+        return queue_commit(trip, person.owner, plan, doc)
 
     def _absorb(self, merged: list[Absorbed], remembered: list[tuple[str, int]]) -> dict[str, Any]:
         """What follows merged visitors into the customer's keys (see ``commit_person``),

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from models.identity import Identity
+from streams.redis.batch import TimerEntry
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
-from streams.redis.keys import PersonKeys, clock_key, text, timers_key
+from streams.redis.keys import PersonKeys, clock_key, text, timer_member, timers_key
 
 Partition = tuple[str, int]
 
@@ -65,6 +67,21 @@ def queue_due(
         )
         for topic, partition in partitions
     }
+
+
+def queue_arm(trip: RoundTrip, owner: Identity, timers: Sequence[TimerEntry]) -> None:
+    """Arm the timers of pending triggers a commit has written.
+
+    Only after the commit went through, in a later round trip: the timers and the
+    triggers are in different hash slots, so not in one script, and a tick that
+    found a due timer whose trigger was not written (yet, or ever: a refused commit)
+    would take it for consumed and drop it, even once a retried commit had armed it
+    again. A crash before this round trip leaves the trigger without its timer
+    until the batch is redelivered and decided again, which arms it.
+    """
+    for timer in timers:
+        member = timer_member(owner.pseudonym, timer.slot)
+        trip.call("ZADD", timers_key(timer.topic, timer.partition), timer.due_ms, member)
 
 
 def queue_release(trip: RoundTrip, timer: DueTimer, fired_payload: bytes | None) -> None:

@@ -78,7 +78,7 @@ async def _lua(
             )
             trip = gateway.round_trip()
             plan = commit_args(caps=caps, contacts=[request], timers=(), check=False)
-            reply = queue_commit(trip, person, plan, ())
+            reply = queue_commit(trip, person, plan)
             await trip.send()
             verdict = reply.value[1][0]
             if verdict.verdict == "existing":
