@@ -2,8 +2,8 @@
 
 Each test sends one batch: an order from each of 200 customers and the events of
 one poisoned customer. Only the poisoned customer's events may be dead-lettered
-(``processing_error``, with the reason); every other order is committed, in the
-usual round trips. How each test poisons its customer is said where it does.
+(``processing_error``, with the reason); every other order is committed. How
+each test poisons its customer is said where it does.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def _check(
     run: str,
     pipeline: InProcessPipeline,
     expected_message: str,
+    applied: int = CUSTOMERS,
 ) -> None:
     client = Redis.from_url(redis_url)
     keys = [PersonKeys.of(Identity.user(f"c{i}-{run}")).context for i in range(CUSTOMERS)]
@@ -59,8 +60,7 @@ def _check(
     assert [d["reason"] for d in dead] == ["processing_error"] * 3, dead
     assert {orjson.loads(d["original"]["data"])["userId"] for d in dead} == {poison}
     assert all(expected_message in d["message"] for d in dead), dead[0]["message"]
-    applied = pipeline.metrics.registry.get_sample_value("omni_events_applied_total")
-    assert applied == CUSTOMERS
+    assert pipeline.metrics.registry.get_sample_value("omni_events_applied_total") == applied
 
 
 def _run(
@@ -136,3 +136,24 @@ def test_a_stored_context_that_cannot_be_read_costs_its_person_alone(
 
     run, poison, pipeline = _run(redis_url, monkeypatch, poison_with)
     _check(redis_url, poison, run, pipeline, "JSONDecodeError")
+
+
+def test_a_trigger_that_cannot_be_emitted_costs_its_person_alone(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Simulates a trigger document that cannot be built for one customer (the only one
+    # with consent, so the only one sent a trigger): their context is committed, their
+    # events are dead-lettered for a replay to decide again; the others' go on.
+    def poison_with(patch: pytest.MonkeyPatch, poison: str, _client: Redis) -> None:
+        build = engine.trigger_document
+
+        def trigger_document(candidate: Any, *args: Any) -> Any:
+            if candidate.person.value == poison:
+                raise ValueError("a trigger document that cannot be encoded")
+            return build(candidate, *args)
+
+        patch.setattr(engine, "trigger_document", trigger_document)
+
+    run, poison, pipeline = _run(redis_url, monkeypatch, poison_with)
+    _check(redis_url, poison, run, pipeline, "ValueError: a trigger document", CUSTOMERS + 3)
+    assert pipeline.of_type(pipeline.topics.cross_sell) == []
