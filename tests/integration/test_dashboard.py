@@ -1,22 +1,35 @@
-"""The Grafana dashboard reads only series that a working worker really exports.
+"""The Grafana dashboard reads only series that a working worker really exports, and
+every one of its queries answers with numbers on a real Prometheus.
 
 A worker is given a little of everything the dashboard shows (valid events, a bad
-record, a cross-sell trigger, a capped one, an API call), then its /metrics is
-scraped and every metric the dashboard's PromQL names must be in the scrape:
-histograms through their ``_bucket`` series.
+record, a cross-sell trigger, a capped one, an API call). Its /metrics must hold
+every metric the dashboard's PromQL names (histograms through their ``_bucket``
+series). Then Debian's ``prometheus`` scrapes the worker under the same traffic,
+and each panel query, run through Prometheus's HTTP API, must return samples that
+are numbers: a rate over one sample, or a quantile of no observations, is NaN or
+empty, which Grafana draws as "No data".
 """
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
+import subprocess
+import time
+import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from tests.dashboard_queries import dashboard_series
+from streams.local.services import free_port, stop_process, wait_for_port
+from tests.dashboard_queries import dashboard_series, expressions
 from tests.integration.harness import WorkerProcess, produce, wait_until
 
 pytestmark = pytest.mark.integration
@@ -61,7 +74,9 @@ def _publish(worker: WorkerProcess, records: list[tuple[str, bytes | None, bytes
     )
 
 
-def test_the_dashboard_queries_only_what_the_worker_exports(worker: WorkerProcess) -> None:
+def _one_of_everything(worker: WorkerProcess) -> None:
+    """Events of several types, a consent, a bad record, a cross-sell trigger, a capped
+    one and an API call: something for every panel of the dashboard."""
     topics = worker.topics
     user = f"dash-{uuid.uuid4().hex[:10]}"
     key = user.encode()
@@ -86,12 +101,119 @@ def test_the_dashboard_queries_only_what_the_worker_exports(worker: WorkerProces
         lambda: worker.metric_sum("omni_triggers_suppressed_total") >= 1,
         what="a trigger suppressed",
     )
-    assert worker.metric_sum("omni_deadletters_total", reason="not_json") >= 1
     with urllib.request.urlopen(f"{worker.url}/health", timeout=5) as response:
         assert response.status == 200
 
+
+def test_the_dashboard_queries_only_what_the_worker_exports(worker: WorkerProcess) -> None:
+    _one_of_everything(worker)
+    assert worker.metric_sum("omni_deadletters_total", reason="not_json") >= 1
     expected = dashboard_series()
     assert len(expected) >= 10, f"the dashboard queries too little: {sorted(expected)}"
     scraped = {name for name, _labels in worker.metrics()}
     missing = sorted(expected - scraped)
     assert not missing, f"the dashboard queries series the worker does not export: {missing}"
+
+
+SCRAPE_INTERVAL = "1s"  # the shipped 5 s would only make the test wait longer
+
+
+@pytest.fixture
+def prometheus(worker: WorkerProcess, log_dir: Path) -> Iterator[str]:
+    """Debian's Prometheus scraping ``worker`` every second; yields its base URL."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("prometheus is missing under CI (Debian package prometheus)")
+        pytest.skip("prometheus is not installed (Debian package prometheus)")
+    directory = log_dir / f"prometheus-{uuid.uuid4().hex[:8]}"
+    directory.mkdir(parents=True)
+    target = urllib.parse.urlsplit(worker.url).netloc
+    config = directory / "prometheus.yml"
+    config.write_text(
+        "scrape_configs:\n"
+        "  - job_name: omnichannel-worker\n"
+        f"    scrape_interval: {SCRAPE_INTERVAL}\n"
+        f"    scrape_timeout: {SCRAPE_INTERVAL}\n"
+        "    metrics_path: /metrics\n"
+        f"    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    port = free_port()
+    with (directory / "prometheus.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={directory / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_port("127.0.0.1", port, 60, process)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(f"{url}/-/ready"), timeout_s=60, what="Prometheus ready")
+        yield url
+    finally:
+        stop_process(process)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:  # refused, or 503 while its storage opens
+        return False
+
+
+def _query(prometheus: str, expression: str) -> list[dict[str, Any]]:
+    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': expression})}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        answer = orjson.loads(response.read())
+    assert answer["status"] == "success", answer
+    result = answer["data"]["result"]
+    assert isinstance(result, list)
+    return result
+
+
+def _without_numbers(prometheus: str) -> list[str]:
+    """The dashboard queries with no sample that is a number. A series of a breakdown may
+    be NaN (a route called once, long ago, has no rate), as long as one is drawn."""
+    return [
+        expression
+        for expression in expressions()
+        if all(math.isnan(float(sample["value"][1])) for sample in _query(prometheus, expression))
+    ]
+
+
+def test_every_dashboard_query_returns_numbers_on_a_real_prometheus(
+    worker: WorkerProcess, prometheus: str, report_figure: Callable[[str], None]
+) -> None:
+    wait_until(
+        lambda: _query(prometheus, "up") and _query(prometheus, "up")[0]["value"][1] == "1",
+        timeout_s=60,
+        what="Prometheus scraping the worker",
+    )
+    started = time.monotonic()
+    # Rates need an increase between two scrapes and quantiles observations inside their
+    # window, so the traffic goes on, a round a scrape, until every query has numbers.
+    missing = _without_numbers(prometheus)
+    rounds = 0
+    while missing and time.monotonic() - started < 120:
+        _one_of_everything(worker)
+        rounds += 1
+        missing = _without_numbers(prometheus)
+    report_figure(
+        f"Prometheus ({_version()}) scraping a worker every {SCRAPE_INTERVAL}: "
+        f"{len(expressions()) - len(missing)}/{len(expressions())} dashboard queries return "
+        f"numbers after {rounds} rounds of traffic, {time.monotonic() - started:.1f} s"
+    )
+    assert not missing, f"dashboard queries with no data on Prometheus: {missing}"
+
+
+def _version() -> str:
+    binary = shutil.which("prometheus") or "prometheus"
+    output = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    return output.stdout.split(" (")[0] or output.stderr.split(" (")[0]
