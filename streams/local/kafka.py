@@ -157,7 +157,7 @@ def start_kafka(
     properties = node_dir / "server.properties"
     properties.write_text(server_properties(node_dir, port, controller_port, ports, secured))
     java = _java(classpath)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = _cluster_id()
     scram = [
         arg
         for name, password in (secured.users.items() if secured else ())
@@ -241,3 +241,13 @@ def _wait_for_metadata(bootstrap: str, timeout_s: float, process: subprocess.Pop
         finally:
             admin.close()
     raise ServiceStartError(f"no metadata from {bootstrap} after {timeout_s:.0f}s")
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64, as ``kafka-storage
+    random-uuid`` makes. Like Kafka's ``Uuid.randomUuid``, never one starting with
+    ``-``, which the storage tool would read as an option (1 start in 64 failed)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
