@@ -79,9 +79,24 @@ class Settings:
     )
     fetch_max_wait_ms: int = _setting(
         "KAFKA_FETCH_MAX_WAIT_MS",
-        50,
-        "Longest a fetch waits for data; faust hard-codes 1500 ms, which is the latency "
-        "floor of every hop on brokers that answer only when the wait expires",
+        500,
+        "Longest a fetch waits for data (faust hard-codes 1500 ms). Apache Kafka answers as "
+        "soon as there is data; brokers that answer only when the wait expires (Tansu) need "
+        "a short one, 50",
+    )
+    idempotent_producer: bool = _setting(
+        "KAFKA_IDEMPOTENT_PRODUCER",
+        True,
+        "Idempotent producer (acks=all): a send the broker wrote but did not acknowledge "
+        "before a disconnect is not written twice when retried. Brokers without "
+        "InitProducerId (Tansu) need false",
+    )
+    lag_from_fetches: bool = _setting(
+        "KAFKA_LAG_FROM_FETCHES",
+        False,
+        "Take the consumer lag's end offsets from fetch responses instead of asking the "
+        "broker (ListOffsets): for brokers whose ListOffsets(latest) is wrong (Tansu). A "
+        "paused partition's fetched end falls behind",
     )
     session_timeout_s: float = _setting(
         "KAFKA_SESSION_TIMEOUT_S", 6.0, "Consumer group session timeout"
@@ -296,7 +311,7 @@ class Settings:
     def documentation(cls) -> list[tuple[str, str, str]]:
         """(env var, default, description) for every setting, for docs and ``--help``."""
         rows = [
-            (f.metadata["env"], str(f.default), f.metadata["doc"])
+            (f.metadata["env"], _env_text(f.default), f.metadata["doc"])
             for f in fields(cls)
             if "env" in f.metadata
         ]
@@ -314,8 +329,28 @@ def _strip_scheme(server: str) -> str:
     return server.split("://", 1)[1] if "://" in server else server
 
 
+def _env_text(value: Any) -> str:
+    """A default as it is written in the environment (booleans as ``true``/``false``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _boolean(raw: str) -> bool:
+    try:
+        return _BOOLEANS[raw.lower()]
+    except KeyError:
+        raise ValueError(raw) from None
+
+
 def _convert(name: str, raw: str, kind: type[Any]) -> Any:
-    converters: dict[type[Any], Callable[[str], Any]] = {int: int, float: float, str: str}
+    converters: dict[type[Any], Callable[[str], Any]] = {
+        bool: _boolean,
+        int: int,
+        float: float,
+        str: str,
+    }
     convert = converters.get(kind, str)
     try:
         return convert(raw.strip())

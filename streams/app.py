@@ -61,6 +61,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         broker=settings.faust_broker,
         broker_credentials=faust_credentials(settings.kafka_security),
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        idempotent_producer=settings.idempotent_producer,
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
@@ -163,6 +164,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             rate_limit_per_s=settings.api_rate_limit_per_s,
             retries=retries,
             processed=pipeline.processed,
+            lag_from_fetches=settings.lag_from_fetches,
         ),
     )
     if not settings.api_token:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from streams.local.kafka import missing_tools, start_kafka
-from streams.local.services import EmbeddedService, EmbeddedStack, start_redis
+from streams.local.services import TANSU_WORKER_ENV, EmbeddedService, EmbeddedStack, start_redis
 from tests.integration.harness import Services
 
 
@@ -47,7 +47,7 @@ def local_services(directory: Path) -> Iterator[Services]:
     if chosen_broker() == "tansu":
         stack = EmbeddedStack(directory).start()
         try:
-            yield Services(stack.kafka_broker, stack.redis_url)
+            yield Services(stack.kafka_broker, stack.redis_url, TANSU_WORKER_ENV)
         finally:
             stack.stop()
         return

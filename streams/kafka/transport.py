@@ -1,9 +1,16 @@
-"""faust's app and aiokafka transport, with a configurable fetch wait and a stop hook.
+"""faust's app and aiokafka transport: a configurable fetch wait, an idempotent
+producer, and a stop hook.
 
 faust hard-codes ``fetch_max_wait_ms=1500`` for worker consumers. Brokers that
 answer a fetch only when its wait expires (Tansu, here) then add 1.5 s to every
 hop; on Apache Kafka it only bounds idle polling. We build faust's consumer as
 usual and change that one value before it starts.
+
+faust makes its producer idempotent only inside transactions (exactly-once). At
+least once, a send whose acknowledgement was lost with the connection is retried
+and written twice; with ``idempotent_producer`` the broker recognises the retry
+by its producer id and sequence and keeps one copy. Tansu has no InitProducerId,
+so it stays off there.
 
 When the app stops, faust first waits for every batch an agent holds to be
 acknowledged. A batch retrying while Redis or Kafka is down would keep it
@@ -12,7 +19,7 @@ waiting (past compose's stop grace), so ``on_stopping`` callbacks run before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiokafka
@@ -36,15 +43,31 @@ class _Consumer(faust_aiokafka.Consumer):
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+class _Producer(faust_aiokafka.Producer):
+    def _settings_extra(self) -> Mapping[str, Any]:
+        if getattr(self.app, "idempotent_producer", False):
+            return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+        return super()._settings_extra()
+
+
 class FetchWaitTransport(faust_aiokafka.Transport):
     Consumer = _Consumer
+    Producer = _Producer
 
 
 class App(faust.App):
-    """A faust app whose consumers use ``fetch_max_wait_ms`` instead of faust's 1500 ms."""
+    """A faust app whose consumers use ``fetch_max_wait_ms`` instead of faust's 1500 ms,
+    and whose producer is idempotent when ``idempotent_producer`` says so."""
 
-    def __init__(self, *args: Any, fetch_max_wait_ms: int = 500, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        fetch_max_wait_ms: int = 500,
+        idempotent_producer: bool = False,
+        **kwargs: Any,
+    ) -> None:
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.idempotent_producer = idempotent_producer
         self.on_stopping: list[Callable[[], None]] = []
         super().__init__(*args, **kwargs)
 

@@ -26,7 +26,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from config import Settings
 from config.redaction import redact_url, redact_url_list
 from streams.kafka.topics import ensure_topics
-from streams.local.services import EmbeddedStack, ServiceStartError, free_port, stop_process
+from streams.local.services import (
+    TANSU_WORKER_ENV,
+    EmbeddedStack,
+    ServiceStartError,
+    free_port,
+    stop_process,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print("starting embedded broker (Tansu) and Redis ...", flush=True)
             stack = EmbeddedStack(args.run_dir / "services").start()
             env |= {"KAFKA_BROKER": stack.kafka_broker, "REDIS_URL": stack.redis_url}
+            env = TANSU_WORKER_ENV | env  # what you set wins
         env.setdefault("WEB_PORT", str(free_port()))
         generated_token = "API_TOKEN" not in env
         if generated_token:  # a throwaway token for this demo; a token you set is never shown

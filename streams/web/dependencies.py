@@ -41,6 +41,8 @@ class ApiDeps:
     # empty where no ingest runs (in-process API tests).
     retries: Retries | None = None
     processed: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    # Lag's end offsets from fetch responses, not ListOffsets (KAFKA_LAG_FROM_FETCHES).
+    lag_from_fetches: bool = False
 
 
 API_DEPS = web.AppKey("api_deps", ApiDeps)

@@ -49,7 +49,12 @@ async def ready(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
     await refresh_scrape_gauges(
-        deps.consumer(), deps.input_topics, deps.processed, deps.store.gateway, deps.metrics
+        deps.consumer(),
+        deps.input_topics,
+        deps.processed,
+        deps.store.gateway,
+        deps.metrics,
+        lag_from_fetches=deps.lag_from_fetches,
     )
     return web.Response(
         body=generate_latest(deps.metrics.registry), content_type=PROMETHEUS_CONTENT_TYPE

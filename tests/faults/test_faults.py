@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def _worker(
 ) -> WorkerProcess:
     worker = make_worker(**kwargs)
     if redis_url is not None:
-        worker.services = Services(worker.services.kafka_broker, redis_url)
+        worker.services = replace(worker.services, redis_url=redis_url)
     return worker
 
 

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class Services:
     kafka_broker: str  # host:port
     redis_url: str
+    # Settings a worker on this broker needs (Tansu's: TANSU_WORKER_ENV).
+    worker_env: Mapping[str, str] = field(default_factory=dict)
 
 
 def wait_until(
@@ -103,6 +105,7 @@ class WorkerProcess:
             "LOG_LEVEL": "info",
             "ERASURE_SALT": f"test-salt-{self.namespace}",
         }
+        env.update(self.services.worker_env)
         topics = self.topics
         env.update({var: getattr(topics, attr) for var, attr in TOPIC_ENV_VARS.items()})
         env.update(self.extra_env)
@@ -174,6 +177,19 @@ class WorkerProcess:
             for sample in family.samples:
                 samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
         return samples
+
+    def wait_processed(self, consumed: float, what: str = "", timeout_s: float = 30.0) -> None:
+        """Wait until at least ``consumed`` records were read and every record on the
+        input topics is processed (lag 0). Read is not applied: a record counts as
+        consumed when its batch is parsed, before it reaches Redis."""
+
+        def done() -> bool:
+            scraped = self.metrics()
+            read = sum(v for (n, _l), v in scraped.items() if n == "omni_records_consumed_total")
+            lag = sum(v for (n, _l), v in scraped.items() if n == "omni_consumer_lag")
+            return read >= consumed and lag == 0
+
+        wait_until(done, timeout_s=timeout_s, what=what or f"{consumed:.0f} records processed")
 
     def metric_sum(self, name: str, **labels: str) -> float:
         return sum(

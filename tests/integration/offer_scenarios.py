@@ -15,7 +15,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from models.offers.rules import TriggerType
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
-from tests.integration.harness import WorkerProcess, produce, wait_until
+from tests.integration.harness import WorkerProcess, produce
 
 BASKET_DELAY_S = 4
 BROWSE_DELAY_S = 4
@@ -101,7 +101,7 @@ class Customer:
         )
 
     def flush(self, settle: bool = False) -> None:
-        """Publish; with ``settle``, return once the worker has consumed them.
+        """Publish; with ``settle``, return once the worker has processed them.
 
         Settling stands for time passing between a customer's steps: events on
         different topics are consumed by different agents, in no set order.
@@ -111,10 +111,7 @@ class Customer:
         produce(self.worker.services.kafka_broker, self.sent)
         self.sent = []
         if settle:
-            wait_until(
-                lambda: self.worker.metric_sum("omni_records_consumed_total") >= before + count,
-                what="records consumed",
-            )
+            self.worker.wait_processed(before + count, what="records processed")
 
 
 def stock_update(

@@ -121,10 +121,7 @@ def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerPro
     stages = [(0, 4), (4, 6), (6, 8), (8, 9), (9, 10)]
     for first, last in stages:
         produce(worker.services.kafka_broker, records[first:last])
-        wait_until(
-            lambda last=last: worker.metric_sum("omni_records_consumed_total") >= last,
-            what=f"records up to {last} consumed",
-        )
+        worker.wait_processed(last, what=f"records up to {last} processed")
 
     doc = wait_until(lambda: _document(worker, journey.user), what="customer context")
     from models.context import CustomerContext, to_document
@@ -181,7 +178,7 @@ def test_replay_is_byte_identical_and_shuffled_delivery_gives_the_same_facts(
     before = {key: client.dump(key) for key in keys}
 
     produce(worker.services.kafka_broker, in_order.records(worker))
-    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") >= 2 * n, what="replay")
+    worker.wait_processed(2 * n, what="replay")
     assert worker.metric_sum("omni_events_duplicate_total") == n
     assert {key: client.dump(key) for key in keys} == before
 
@@ -189,9 +186,7 @@ def test_replay_is_byte_identical_and_shuffled_delivery_gives_the_same_facts(
     records = shuffled.records(worker)
     random.Random(7).shuffle(records)
     produce(worker.services.kafka_broker, records)
-    wait_until(
-        lambda: worker.metric_sum("omni_records_consumed_total") >= 3 * n, what="shuffled run"
-    )
+    worker.wait_processed(3 * n, what="shuffled run")
     from models.context import CustomerContext, to_document
 
     def view(user: str) -> dict[str, Any]:
@@ -260,10 +255,7 @@ def test_events_queued_before_an_erasure_never_bring_the_person_back(
     dropped = worker.metric_sum("omni_events_dropped_total")
     consumed = worker.metric_sum("omni_records_consumed_total")
     produce(worker.services.kafka_broker, queued.records(worker))
-    wait_until(
-        lambda: worker.metric_sum("omni_records_consumed_total") >= consumed + len(queued.events),
-        what="queued events consumed",
-    )
+    worker.wait_processed(consumed + len(queued.events), what="queued events processed")
     assert worker.metric_sum("omni_events_dropped_total") == dropped + len(queued.events)
     assert _keys_naming(worker, journey.user, journey.visitor) == []
 

@@ -65,13 +65,10 @@ def _till_order(user: str, store: str) -> bytes:
 
 
 def _publish(worker: WorkerProcess, records: list[tuple[str, bytes | None, bytes]]) -> None:
-    """Publish and return once the worker has consumed every record."""
+    """Publish and return once the worker has processed every record."""
     before = worker.metric_sum("omni_records_consumed_total")
     produce(worker.services.kafka_broker, records)
-    wait_until(
-        lambda: worker.metric_sum("omni_records_consumed_total") >= before + len(records),
-        what=f"{len(records)} records consumed",
-    )
+    worker.wait_processed(before + len(records), what=f"{len(records)} records processed")
 
 
 def _one_of_everything(worker: WorkerProcess) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def test_the_worker_logs_no_customer_data_and_no_secret(
     services: Services, log_dir: Path, guarded_redis_url: str, log_level: str
 ) -> None:
     worker = WorkerProcess(
-        Services(services.kafka_broker, guarded_redis_url),
+        replace(services, redis_url=guarded_redis_url),
         log_dir / "workers",
         extra_env={"API_TOKEN": API_TOKEN, "ERASURE_SALT": ERASURE_SALT, "LOG_LEVEL": log_level},
     )

@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -18,7 +19,6 @@ import redis
 from models.identity import Identity
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import (
-    Services,
     WorkerProcess,
     call,
     produce,
@@ -48,7 +48,7 @@ def _worker_on(
     make_worker: Callable[..., WorkerProcess], server: RedisServer, **kwargs: object
 ) -> WorkerProcess:
     worker = make_worker(**kwargs)
-    worker.services = Services(worker.services.kafka_broker, server.url)
+    worker.services = replace(worker.services, redis_url=server.url)
     return worker
 
 

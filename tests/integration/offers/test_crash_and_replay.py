@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Services, WorkerProcess, produce, wait_until
+from tests.integration.harness import WorkerProcess, produce, wait_until
 from tests.integration.offer_scenarios import (
     BASKET_DELAY_S,
     JACKET,
@@ -92,7 +93,7 @@ def test_a_backfill_of_a_recorded_day_gives_the_same_trigger_ids(
 
     fresh_redis = start_redis(log_dir)
     backfill = WorkerProcess(
-        Services(live.services.kafka_broker, f"redis://127.0.0.1:{fresh_redis.port}/0"),
+        replace(live.services, redis_url=f"redis://127.0.0.1:{fresh_redis.port}/0"),
         log_dir / "workers",
         extra_env={"OFFER_RULES_PATH": rules},
     )
@@ -106,10 +107,7 @@ def test_a_backfill_of_a_recorded_day_gives_the_same_trigger_ids(
                 [(getattr(backfill.topics, _attr_of(live, t)), k, v) for t, k, v in stage],
             )
             consumed += len(stage)
-            wait_until(
-                lambda n=consumed: backfill.metric_sum("omni_records_consumed_total") >= n,
-                what="backfill stage consumed",
-            )
+            backfill.wait_processed(consumed, what="backfill stage processed")
         wait_until(
             lambda: len(trigger_ids(backfill)) >= len(expected_live), timeout_s=60, what="backfill"
         )
