@@ -208,7 +208,8 @@ def test_valid_events_reach_redis_once_and_bad_records_are_dead_lettered(
 
     assert worker.alive()
     valid_total = sum(expected_people.values()) + 2  # + till sale + stock update
-    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") == len(records), 10)
+    worker.wait_processed(len(records), timeout_s=10)
+    assert worker.metric_sum("omni_records_consumed_total") == len(records)
     assert worker.metric_sum("omni_events_consumed_total") == valid_total
     assert worker.metric_sum("omni_events_applied_total") == sum(expected_people.values())
     assert worker.metric_sum("omni_events_personless_total") == 2
@@ -233,11 +234,12 @@ def test_publishing_the_same_events_twice_leaves_redis_identical(worker: WorkerP
 
     produce(worker.services.kafka_broker, records)
     wait_until(lambda: all(_events_total(client, who) == n for who, n in people.items()))
-    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") == len(records), 10)
+    worker.wait_processed(len(records), timeout_s=10)
     first = _snapshot(client, list(people))
 
     produce(worker.services.kafka_broker, records)
-    wait_until(lambda: worker.metric_sum("omni_records_consumed_total") == 2 * len(records), 30)
+    worker.wait_processed(2 * len(records), what="the replay")
+    assert worker.metric_sum("omni_records_consumed_total") == 2 * len(records)
     assert _snapshot(client, list(people)) == first
     assert worker.metric_sum("omni_events_duplicate_total") == len(records)
     assert worker.metric_sum("omni_events_applied_total") == len(records)
