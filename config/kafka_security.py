@@ -17,27 +17,21 @@ from config.errors import ConfigError
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
-# env var -> (field, default, description)
-KAFKA_SECURITY_ENV_VARS: dict[str, tuple[str, str, str]] = {
+# env var -> (field, description); each default is the field's, below
+KAFKA_SECURITY_ENV_VARS: dict[str, tuple[str, str]] = {
     "KAFKA_SECURITY_PROTOCOL": (
         "protocol",
-        "PLAINTEXT",
         "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, for every Kafka client",
     ),
-    "KAFKA_SASL_MECHANISM": (
-        "mechanism",
-        "PLAIN",
-        "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
-    ),
-    "KAFKA_SASL_USERNAME": ("username", "", "SASL user name"),
-    "KAFKA_SASL_PASSWORD": ("password", "", "SASL password (a secret: never logged)"),
+    "KAFKA_SASL_MECHANISM": ("mechanism", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
+    "KAFKA_SASL_USERNAME": ("username", "SASL user name"),
+    "KAFKA_SASL_PASSWORD": ("password", "SASL password (a secret: never logged)"),
     "KAFKA_SSL_CAFILE": (
         "cafile",
-        "",
         "PEM file of the CA that signed the brokers' certificates; empty: the system's",
     ),
-    "KAFKA_SSL_CERTFILE": ("certfile", "", "PEM client certificate, for brokers that ask one"),
-    "KAFKA_SSL_KEYFILE": ("keyfile", "", "PEM key of the client certificate"),
+    "KAFKA_SSL_CERTFILE": ("certfile", "PEM client certificate, for brokers that ask one"),
+    "KAFKA_SSL_KEYFILE": ("keyfile", "PEM key of the client certificate"),
 }
 
 
@@ -55,7 +49,7 @@ class KafkaSecurity:
     def from_env(cls, env: Mapping[str, str]) -> KafkaSecurity:
         values = {
             attr: env[var].strip()
-            for var, (attr, _default, _doc) in KAFKA_SECURITY_ENV_VARS.items()
+            for var, (attr, _doc) in KAFKA_SECURITY_ENV_VARS.items()
             if var in env
         }
         if "protocol" in values:

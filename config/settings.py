@@ -320,7 +320,11 @@ class Settings:
             (var, getattr(defaults, attr), f"Topic name ({attr.replace('_', '-')})")
             for var, attr in TOPIC_ENV_VARS.items()
         ]
-        rows += [(var, default, doc) for var, (_a, default, doc) in KAFKA_SECURITY_ENV_VARS.items()]
+        security = KafkaSecurity()
+        rows += [
+            (var, getattr(security, attr), doc)
+            for var, (attr, doc) in KAFKA_SECURITY_ENV_VARS.items()
+        ]
         return rows
 
 
