@@ -184,19 +184,14 @@ class WorkerProcess:
         consumed when its batch is parsed, before it reaches Redis."""
 
         def done() -> bool:
-            scraped = self.metrics()
-            read = sum(v for (n, _l), v in scraped.items() if n == "omni_records_consumed_total")
-            lag = sum(v for (n, _l), v in scraped.items() if n == "omni_consumer_lag")
-            return read >= consumed and lag == 0
+            scraped = self.metrics()  # one scrape for both, so they describe one moment
+            read = _sum(scraped, "omni_records_consumed_total")
+            return read >= consumed and _sum(scraped, "omni_consumer_lag") == 0
 
         wait_until(done, timeout_s=timeout_s, what=what or f"{consumed:.0f} records processed")
 
     def metric_sum(self, name: str, **labels: str) -> float:
-        return sum(
-            value
-            for (sample, sample_labels), value in self.metrics().items()
-            if sample == name and all((k, v) in sample_labels for k, v in labels.items())
-        )
+        return _sum(self.metrics(), name, **labels)
 
 
 # What the workers of the API tests are started with as API_TOKEN.
@@ -261,3 +256,14 @@ def consume_all(broker: str, topic: str, expected: int, timeout_s: float = 30.0)
         return records
     finally:
         consumer.close()
+
+
+def _sum(
+    scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
+) -> float:
+    """The sum of a scrape's samples named ``name`` that carry ``labels``."""
+    return sum(
+        value
+        for (sample, sample_labels), value in scraped.items()
+        if sample == name and all((k, v) in sample_labels for k, v in labels.items())
+    )
