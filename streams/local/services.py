@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# What a worker on Tansu needs that Apache Kafka does not (README, "Notes on the
-# embedded broker"): fetches answered only when their wait expires, so a short
+# What a worker on Tansu needs that Apache Kafka does not (README, "Apache Kafka
+# and Tansu: what differs"): fetches answered only when their wait expires, so a short
 # wait; no InitProducerId, so no idempotent producer; a wrong ListOffsets(latest),
 # so lag's end offsets from the fetch responses.
 TANSU_WORKER_ENV: dict[str, str] = {
