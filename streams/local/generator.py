@@ -11,17 +11,21 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from config import TopicNames
 from config.kafka_security import KafkaSecurity
+from streams.local.demo.batching import kafka_partition, pack_batches
 from streams.local.demo.journeys import WINDOW, generate
 from streams.local.demo.malformed import BAD_REASONS, FAR_FUTURE, OVERSIZED_BYTES
 from streams.local.demo.options import GeneratorOptions
 from streams.local.demo.records import GeneratedRecord
 from streams.local.demo.totals import CustomerTotals, expected_totals
+
+if TYPE_CHECKING:
+    from kafka import KafkaProducer
 
 __all__ = [
     "BAD_REASONS",
@@ -116,10 +120,28 @@ def _parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=42)
     add("--bad-share", type=float, default=0.01, help="share of malformed records")
     add("--batch-share", type=float, default=0.0, help="share of journeys sent as batches")
+    add(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="events per Segment batch record, packed per partition (1: one event per record)",
+    )
     add("--start", type=_timestamp, help="base event time, ISO-8601 (default: now - 1h)")
     add("--loop", action="store_true", help="new customers each round (seed + round) until Ctrl-C")
     add("--quiet", action="store_true", help="no live progress line")
     return parser
+
+
+def _partition_counts(producer: KafkaProducer) -> Callable[[str], int]:
+    """A topic's partition count as the producer sees it (cached: asked once per topic)."""
+    counts: dict[str, int] = {}
+
+    def count(topic: str) -> int:
+        if topic not in counts:
+            counts[topic] = len(producer.partitions_for(topic) or ()) or 1
+        return counts[topic]
+
+    return count
 
 
 def _stream(args: argparse.Namespace, topics: TopicNames) -> Iterator[GeneratedRecord]:
@@ -142,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--customers, --count, --rate must be >= 0 (--customers >= 1 with --loop)")
     if not 0 <= args.bad_share < 1 or not 0 <= args.batch_share <= 1:
         parser.error("--bad-share must be in [0, 1) and --batch-share in [0, 1]")
+    if args.batch_size < 1 or (args.batch_size > 1 and args.batch_share):
+        parser.error("--batch-size must be >= 1, and cannot be combined with --batch-share")
     if args.loop and args.start is not None:
         parser.error("--start cannot be combined with --loop: loop rounds follow the wall clock")
 
@@ -161,7 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     except KafkaError as exc:
         print(f"generator: cannot reach Kafka at {args.bootstrap}: {exc!r}", file=sys.stderr)
         return 1
-    records = _stream(args, TopicNames.from_env(os.environ))
+    topics = TopicNames.from_env(os.environ)
+    records = _stream(args, topics)
+    if args.batch_size > 1:
+        partitions = _partition_counts(producer)
+        batchable = frozenset(topics.inputs)
+        records = pack_batches(records, args.batch_size, kafka_partition(partitions), batchable)
     if args.count:
         records = itertools.islice(records, args.count)
     pacer, progress = _Pacer(args.rate), _Progress(args.quiet, sys.stderr)

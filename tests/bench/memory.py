@@ -1,16 +1,29 @@
-"""Memory: a process's resident set, and the Redis bytes each customer's keys take."""
+"""Memory: Redis bytes per customer, and the worker's resident set as events accumulate."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
+import orjson
 import redis
+from kafka import KafkaProducer
 
 from models.identity import Identity, IdentityKind
+from streams.local.demo.batching import kafka_partition, pack_batches
+from streams.local.demo.journeys import generate
+from streams.local.demo.options import GeneratorOptions
 from streams.redis.keys import PersonKeys
+from tests.bench.pipeline import PARTITIONS, bench_worker
+from tests.bench.results import Results
+from tests.integration.harness import Services
+
+EVENTS_PER_CUSTOMER = 17  # about what a demo journey holds
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
+    """(resident, peak resident) MiB of a process."""
     status = Path(f"/proc/{pid}/status").read_text()
     values = {
         line.split(":")[0]: int(line.split()[1]) / 1024
@@ -20,20 +33,86 @@ def rss_mib(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def memory_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
+def redis_bytes_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
+    """MEMORY USAGE of all of each identified customer's keys together."""
     sizes = []
-    for chunk_start in range(0, len(user_ids), 500):
-        chunk = user_ids[chunk_start : chunk_start + 500]
+    for start in range(0, len(user_ids), 500):
+        chunk = user_ids[start : start + 500]
         pipe = client.pipeline(transaction=False)
-        for user in chunk:
-            identity = Identity(IdentityKind.USER, user)
-            for key in (
-                PersonKeys.of(identity).context,
-                PersonKeys.of(identity).seen,
-                PersonKeys.of(identity).links,
-            ):
+        keys = [PersonKeys.of(Identity(IdentityKind.USER, user)).all for user in chunk]
+        for person in keys:
+            for key in person:
                 pipe.memory_usage(key, samples=0)
-        replies = pipe.execute()
-        for i in range(len(chunk)):
-            sizes.append(sum(r or 0 for r in replies[3 * i : 3 * i + 3]))
+        replies = iter(pipe.execute())
+        sizes += [sum(next(replies) or 0 for _key in person) for person in keys]
     return [size for size in sizes if size]
+
+
+def report_redis_bytes(results: Results, client: redis.Redis, user_ids: list[str]) -> None:
+    sizes = sorted(redis_bytes_per_customer(client, user_ids))
+    results.put(
+        "redis_bytes_per_customer",
+        {
+            "median": int(statistics.median(sizes)),
+            "p99": sizes[int(0.99 * (len(sizes) - 1))],
+            "customers": len(sizes),
+        },
+        "every key of the person: context, dedupe ids, links, contacts, decisions, timers",
+    )
+
+
+def bench_worker_memory(
+    services: Services, log_dir: Path, results: Results, events: int, batch_size: int = 20
+) -> None:
+    """The worker's RSS after the first ``events // 10`` events and after ``events``:
+    a backlog streamed into Kafka (never held in memory), drained by one worker."""
+    worker = bench_worker(services, log_dir)
+    customers = events // EVENTS_PER_CUSTOMER + 1
+    generated = generate(GeneratorOptions(customers=customers, seed=7, topics=worker.topics))
+    packed = pack_batches(
+        generated,
+        batch_size,
+        kafka_partition(lambda _topic: PARTITIONS),
+        frozenset(worker.topics.inputs),
+    )
+    producer = KafkaProducer(
+        bootstrap_servers=services.kafka_broker, linger_ms=20, batch_size=512 * 1024
+    )
+    records = sent_events = 0
+    for record in packed:
+        if sent_events >= events:
+            break
+        producer.send(record.topic, key=record.key, value=record.value)
+        records += 1
+        if record.valid:
+            sent_events += len(orjson.loads(record.value).get("batch", [None]))
+    producer.flush(timeout=300)
+    producer.close()
+    early_mark = sent_events // 10
+    worker.start()
+    try:
+        assert worker.process is not None
+        early = None
+        deadline = time.monotonic() + 1800
+        while (consumed := worker.metric_sum("omni_records_consumed_total")) < records:
+            if early is None and worker.metric_sum("omni_events_consumed_total") >= early_mark:
+                early = rss_mib(worker.process.pid)[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"memory drain stopped at {consumed:,.0f} of {records:,}")
+            time.sleep(0.5)
+        worker.wait_processed(records, timeout_s=120)
+        final, peak = rss_mib(worker.process.pid)
+        early = early or final
+        applied = worker.metric_sum("omni_events_consumed_total")
+        results.put(
+            "worker_rss_mb",
+            {
+                f"after_{early_mark // 1000}k_events": round(early, 1),
+                f"after_{applied / 1e6:.2f}M_events": round(final, 1),
+                "peak": round(peak, 1),
+                "growth_pct": round((final - early) / early * 100, 1),
+            },
+            f"{records:,} records of up to {batch_size} events",
+        )
+    finally:
+        worker.stop()

@@ -1,0 +1,313 @@
+"""Latency at a steady load: the worker takes 1,000 events/s while it is probed.
+
+- Background: the demo generator, in its own process, paced (journeys, bad records,
+  timers of their own, decisions).
+- Broker hop: a plain producer to a plain consumer on a topic of its own, at the
+  consumers' fetch wait, timed under the same load.
+- Event → trigger: a till order of a consented customer to its cross-sell trigger read
+  from Kafka (an immediate trigger; the bench worker runs with no decision grace).
+- Timer lateness: thousands of baskets with a short abandonment delay; each trigger's
+  arrival after its deadline (the basket's event time + the delay).
+- API: ``/context`` and ``/next-best-offer`` at 200 requests/s, open loop.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from models.offers.rules_file import DEFAULT_RULES_PATH
+from streams.local.services import stop_process
+from tests.bench.pipeline import API_TOKEN, bench_worker
+from tests.bench.results import Results, percentiles_ms
+from tests.integration.harness import REPO_ROOT, Services
+
+TIMER_DELAY_S = 10
+SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
+
+
+def bench_rules(directory: Path) -> Path:
+    """The shipped rules with a short abandonment delay and no quiet hours."""
+    text = DEFAULT_RULES_PATH.read_text()
+    text = text.replace('delay = "30m"', f'delay = "{TIMER_DELAY_S}s"', 1)
+    text = text.replace('channels = ["sms", "push"]      # channels affected', "channels = []  #")
+    path = directory / "bench-offers.toml"
+    path.write_text(text)
+    return path
+
+
+class Arrivals(threading.Thread):
+    """Reads topics from their end; keeps when each (topic, userId or hop id) first arrived."""
+
+    def __init__(self, broker: str, topics: list[str], fetch_wait_ms: int) -> None:
+        super().__init__(daemon=True)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=broker, group_id=None, fetch_max_wait_ms=fetch_wait_ms
+        )
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in self.consumer.partitions_for_topic(topic) or ()
+        ]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_end(*partitions)
+        for partition in partitions:  # resolve the end offsets now, not at the first poll
+            self.consumer.position(partition)
+        self.seen: dict[tuple[str, str], float] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for partition, rows in self.consumer.poll(timeout_ms=50).items():
+                now = time.time()
+                for row in rows:
+                    who = orjson.loads(row.value).get("userId") or row.key.decode()
+                    self.seen.setdefault((partition.topic, who), now)
+        self.consumer.close()
+
+
+def _event(user: str, name: str, /, channel: str = "web", **properties: object) -> dict:
+    return {
+        "messageId": str(uuid.uuid4()),
+        "type": "track",
+        "event": name,
+        "userId": user,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "context": {"channel": channel},
+        "properties": properties,
+    }
+
+
+class ApiLoad(threading.Thread):
+    """One of the API clients: a keep-alive connection, requests on a fixed schedule."""
+
+    def __init__(
+        self, port: int, customers: list[str], rate: float, start: float, until: float
+    ) -> None:
+        super().__init__(daemon=True)
+        self.port, self.customers, self.rate = port, customers, rate
+        self.start_at, self.until = start, until
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+        due = self.start_at
+        n = 0
+        while due < self.until:
+            time.sleep(max(0.0, due - time.monotonic()))
+            route = ("context", "next-best-offer")[n % 2]
+            path = f"/customers/{self.customers[n % len(self.customers)]}/{route}"
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                ok = False
+            self.latencies.append(time.perf_counter() - started)
+            self.errors += not ok
+            n += 1
+            due += 1 / self.rate
+        connection.close()
+
+
+def bench_steady(
+    services: Services,
+    log_dir: Path,
+    results: Results,
+    known_customers: list[str],
+    *,
+    events_per_s: int = 1000,
+    duration_s: float = 40.0,
+    timer_people: int = 2000,
+    api_per_s: int = 200,
+) -> None:
+    worker = bench_worker(
+        services,
+        log_dir,
+        DECISION_GRACE_MS="0",
+        OFFER_RULES_PATH=str(bench_rules(log_dir)),
+    )
+    settings = worker.settings
+    hop_topic = f"{worker.namespace}.bench-hop"
+    admin = KafkaAdminClient(bootstrap_servers=services.kafka_broker)
+    admin.create_topics([NewTopic(hop_topic, 1, 1)])
+    admin.close()
+    worker.start()
+    arrivals = Arrivals(
+        services.kafka_broker,
+        [hop_topic, worker.topics.cross_sell, worker.topics.remarketing],
+        settings.fetch_max_wait_ms,
+    )
+    arrivals.start()
+    producer = KafkaProducer(bootstrap_servers=services.kafka_broker, linger_ms=0)
+    # Per second: 2 events per timer person (consent, add) over the first half, 2 per
+    # order probe, the rest background; the timer people come first.
+    timer_rate = timer_people / (duration_s / 2)
+    background = max(0, int(events_per_s - 2 * timer_rate - 2 * 5))
+    generator = _background(worker.env(), services.kafka_broker, background, log_dir)
+    api_started = time.monotonic() + 3
+    clients = [
+        ApiLoad(
+            worker.web_port,
+            known_customers[i::4],
+            api_per_s / 4,
+            api_started,
+            api_started + duration_s - 5,
+        )
+        for i in range(4)
+    ]
+    hops: dict[str, float] = {}
+    orders: dict[str, float] = {}
+    consented: list[tuple[float, str]] = []
+    deadlines: dict[str, float] = {}
+    try:
+        started = time.monotonic()
+        for client in clients:
+            client.start()
+        tick = 0
+        while (elapsed := time.monotonic() - started) < duration_s:
+            tick += 1
+            if elapsed < duration_s / 2:  # timer people: 2 per tick of 20 ms = 100/s
+                for _ in range(max(1, int(timer_rate / 50))):
+                    user = f"timer-{uuid.uuid4().hex[:12]}"
+                    _send(
+                        producer,
+                        worker.topics.clickstream,
+                        user,
+                        _event(user, "Consent Updated", email=True),
+                    )
+                    added = _event(user, "Product Added", quantity=1, **SHOES)
+                    deadlines[user] = time.time() + TIMER_DELAY_S
+                    _send(producer, worker.topics.basket, user, added)
+            if tick % 10 == 0:  # 5 order probes/s, each 1 s after its customer's consent
+                user = f"order-{uuid.uuid4().hex[:12]}"
+                consent = _event(user, "Consent Updated", email=True)
+                _send(producer, worker.topics.clickstream, user, consent)
+                consented.append((time.time(), user))
+            if tick % 10 == 5 and consented and consented[0][0] < time.time() - 1:
+                user = consented.pop(0)[1]
+                order = _event(
+                    user,
+                    "Order Completed",
+                    channel="store",
+                    order_id=f"o-{user}",
+                    store_id="s1",
+                    total=90.0,
+                    currency="EUR",
+                    products=[SHOES],
+                )
+                orders[user] = time.time()
+                _send(producer, worker.topics.store_checkouts, user, order)
+            if tick % 2 == 0:  # 25 hop probes/s
+                hop = uuid.uuid4().hex
+                hops[hop] = time.time()
+                producer.send(hop_topic, key=hop.encode(), value=b"{}")
+            time.sleep(max(0.0, started + tick * 0.02 - time.monotonic()))
+        producer.flush()
+        stop_process(generator, grace_s=5)
+        _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=TIMER_DELAY_S + 20)
+    finally:
+        arrivals.stopping.set()
+        stop_process(generator, grace_s=0)
+        worker.stop()
+        producer.close()
+    _report(
+        results,
+        worker.topics,
+        arrivals.seen,
+        hops,
+        orders,
+        deadlines,
+        clients,
+        hop_topic,
+        background,
+    )
+
+
+def _send(producer: KafkaProducer, topic: str, user: str, event: dict) -> None:
+    producer.send(topic, key=user.encode(), value=orjson.dumps(event))
+
+
+def _background(
+    worker_env: dict[str, str], broker: str, rate: int, log_dir: Path
+) -> subprocess.Popen[bytes]:
+    topics = {k: v for k, v in worker_env.items() if k.startswith("TOPIC_")}
+    log = (log_dir / "steady-generator.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streams.local.generator",
+            "--bootstrap",
+            broker,
+            "--rate",
+            str(rate),
+            "--customers",
+            "500",
+            "--loop",
+            "--quiet",
+        ],
+        env={**os.environ, **topics, "PYTHONPATH": str(REPO_ROOT)},
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    return process
+
+
+def _wait_for(arrivals: Arrivals, topics, orders, deadlines, timeout_s: float) -> None:
+    wanted = {(topics.cross_sell, u) for u in orders} | {(topics.remarketing, u) for u in deadlines}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not wanted <= arrivals.seen.keys():
+        time.sleep(0.2)
+
+
+def _report(results, topics, seen, hops, orders, deadlines, clients, hop_topic, background) -> None:
+    hop_s = [seen[(hop_topic, h)] - at for h, at in hops.items() if (hop_topic, h) in seen]
+    e2t_s = [
+        seen[(topics.cross_sell, u)] - at
+        for u, at in orders.items()
+        if (topics.cross_sell, u) in seen
+    ]
+    late_s = [
+        seen[(topics.remarketing, u)] - due
+        for u, due in deadlines.items()
+        if (topics.remarketing, u) in seen
+    ]
+    api = [s for client in clients for s in client.latencies]
+    hop = percentiles_ms(hop_s)
+    e2t = percentiles_ms(e2t_s, ("p50", "p95", "p99"))
+    results.put("steady.background_events_per_s", background)
+    results.put("steady.broker_hop_latency_ms", hop)
+    results.put("steady.event_to_trigger_latency_ms", e2t, "till order -> cross_sell, grace 0")
+    if hop["p99"] is not None and e2t["p99"] is not None:
+        results.put(
+            "steady.event_to_trigger_excess_over_two_hops_ms", round(e2t["p99"] - 2 * hop["p99"], 1)
+        )
+    results.put("steady.event_to_trigger_missing", len(orders) - len(e2t_s))
+    results.put(
+        "steady.timer_lateness_ms",
+        percentiles_ms(late_s),
+        f"{len(deadlines):,} baskets, delay {TIMER_DELAY_S}s",
+    )
+    results.put("steady.timers_missing", len(deadlines) - len(late_s))
+    results.put("steady.api_latency_ms", percentiles_ms(api), "/context and /next-best-offer")
+    results.put("steady.api_errors", sum(client.errors for client in clients))
