@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from models.events import Event, EventKind
 from models.offers.decision import SignalRequest, Signals
@@ -61,6 +62,23 @@ def queue_observe(
     return buckets
 
 
+# category -> product -> summed count of its views, adds and purchases
+CategoryIndex = dict[str, dict[str, int]]
+
+
+class WindowTotals(NamedTuple):
+    """A trend window's summed counters, and its category-product counts indexed once, so
+    a decision ranks its categories without parsing every field of the window again."""
+
+    counts: dict[str, int]
+    by_category: CategoryIndex
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        for name, count in counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
+        _index_into(self.by_category, counts)
+
+
 class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
@@ -83,7 +101,7 @@ class SignalReader:
         self._rules = rules
         self._clock = clock
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
-        self._totals: OrderedDict[int, dict[str, int]] = OrderedDict()
+        self._totals: OrderedDict[int, WindowTotals] = OrderedDict()
         # Two windows: the API's, as of now, and the engine's, as of a batch's event
         # time, which a backfill puts anywhere. Each spans its minutes, plus one.
         self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
@@ -103,7 +121,7 @@ class SignalReader:
             for pair, reply in zip(pairs, stock, strict=True)
             if reply.value is not None
         }
-        trending = rank_by_category(fetch(), wanted) if fetch is not None else {}
+        trending = rank_index(fetch().by_category, wanted) if fetch is not None else {}
         return Signals(stock=levels, trending=trending)
 
     async def trend_counts(self, at_ms: int) -> dict[str, int]:
@@ -111,9 +129,9 @@ class SignalReader:
         trip = self._gateway.round_trip()
         fetch = self._queue_window(trip, at_ms)
         await trip.send()
-        return fetch()
+        return fetch().counts
 
-    def _queue_window(self, trip: RoundTrip, at_ms: int) -> Callable[[], dict[str, int]]:
+    def _queue_window(self, trip: RoundTrip, at_ms: int) -> Callable[[], WindowTotals]:
         """Queue reads of the stale buckets of the window; returns its totals once sent."""
         slot = at_ms // TREND_CACHE_MS
         cached = self._totals.get(slot)
@@ -129,7 +147,7 @@ class SignalReader:
             m: trip.call("HGETALL", trends_key(m)) for m in minutes if m not in fresh
         }
 
-        def totals() -> dict[str, int]:
+        def totals() -> WindowTotals:
             # From what was read and kept here, never re-read from the bounded cache,
             # which a long window may overflow.
             buckets = dict(fresh)
@@ -138,12 +156,12 @@ class SignalReader:
                 self._remember(minute, now, buckets[minute])
             summed: dict[str, int] = {}
             for bucket in buckets.values():
-                for field, count in bucket.items():
-                    summed[field] = summed.get(field, 0) + count
-            self._totals[slot] = summed
+                for name, count in bucket.items():
+                    summed[name] = summed.get(name, 0) + count
+            window = self._totals[slot] = WindowTotals(summed, index_by_category(summed))
             while len(self._totals) > MAX_CACHED_TOTALS:
                 self._totals.popitem(last=False)
-            return summed
+            return window
 
         return totals
 
@@ -166,8 +184,7 @@ class SignalReader:
             for slot, totals in self._totals.items():
                 first, last = self._window(slot)
                 if first <= minute <= last:
-                    for field, count in counts.items():
-                        totals[field] = totals.get(field, 0) + count
+                    totals.add(counts)
 
     def _is_fresh(self, minute: int, now: float) -> bool:
         cached = self._buckets.get(minute)
@@ -182,18 +199,32 @@ class SignalReader:
 
 def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
     """Products of each category, most viewed, added and bought first (ties by id)."""
-    scores: dict[str, dict[str, int]] = {category: {} for category in categories}
-    for field, count in counts.items():
-        parsed = parse_trend_field(field)
-        if parsed is None or parsed.scope != "cp" or parsed.parts[0] not in scores:
+    return rank_index(index_by_category(counts), categories)
+
+
+def index_by_category(counts: Mapping[str, int]) -> CategoryIndex:
+    """Category -> product -> count, from the ``cp`` fields of summed trend counters."""
+    index: CategoryIndex = {}
+    _index_into(index, counts)
+    return index
+
+
+def _index_into(index: CategoryIndex, counts: Mapping[str, int]) -> None:
+    for name, count in counts.items():
+        parsed = parse_trend_field(name)
+        if parsed is None or parsed.scope != "cp":
             continue
         category, product = parsed.parts
-        products = scores[category]
+        products = index.setdefault(category, {})
         products[product] = products.get(product, 0) + count
+
+
+def rank_index(index: CategoryIndex, categories: set[str]) -> dict[str, tuple[str, ...]]:
+    """The ranking of ``categories`` from an index (see :func:`rank_by_category`)."""
     return {
         category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
-        for category, products in scores.items()
-        if products
+        for category in categories
+        if (products := index.get(category))
     }
 
 

@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from models.events import Event
 from models.parsing import EventParser
 from streams.redis.gateway import RoundTrip
-from streams.redis.signals import queue_observe, rank_by_category, top_products
+from streams.redis.signals import (
+    WindowTotals,
+    index_by_category,
+    queue_observe,
+    rank_by_category,
+    rank_index,
+    top_products,
+)
 from streams.redis.trend_fields import TrendField, parse_trend_field, trend_field
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -105,3 +112,25 @@ def test_fields_written_before_the_escaping_read_the_same_unless_forged() -> Non
     assert [p["product_id"] for p in top_products(legacy, store="s-1", category=None, limit=9)] == [
         "p-2"
     ]
+
+
+def test_a_window_noting_increments_indexes_them_as_if_summed_from_scratch() -> None:
+    first = {
+        trend_field("v", "cp", "socks", "p-1"): 3,
+        trend_field("b", "cp", "socks", "p-2"): 1,
+        trend_field("v", "p", "p-1"): 3,
+    }
+    later = {
+        trend_field("a", "cp", "socks", "p-2"): 4,
+        trend_field("v", "cp", "hats", "h|1"): 2,
+        "v|cp|socks|forged|extra": 9,
+    }
+    window = WindowTotals(dict(first), index_by_category(first))
+    window.add(later)
+    summed = {name: first.get(name, 0) + later.get(name, 0) for name in first | later}
+    assert window.counts == summed
+    assert window.by_category == index_by_category(summed)
+    assert rank_index(window.by_category, {"socks", "hats", "shoes"}) == rank_by_category(
+        summed, {"socks", "hats", "shoes"}
+    )
+    assert rank_index(window.by_category, {"socks"}) == {"socks": ("p-2", "p-1")}
