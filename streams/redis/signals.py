@@ -211,6 +211,8 @@ def index_by_category(counts: Mapping[str, int]) -> CategoryIndex:
 
 def _index_into(index: CategoryIndex, counts: Mapping[str, int]) -> None:
     for name, count in counts.items():
+        if name[1:5] != "|cp|":  # a one-letter kind, then the scope: most fields are not cp
+            continue
         parsed = parse_trend_field(name)
         if parsed is None or parsed.scope != "cp":
             continue
