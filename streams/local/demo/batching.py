@@ -25,7 +25,7 @@ def kafka_partition(partitions: Callable[[str], int]) -> PartitionOf:
     aiokafka) picks for a key, given a topic's partition count."""
 
     def partition_of(topic: str, key: bytes) -> int:
-        return (murmur2(key) & 0x7FFFFFFF) % partitions(topic)
+        return int(murmur2(key) & 0x7FFFFFFF) % partitions(topic)
 
     return partition_of
 
