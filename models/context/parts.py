@@ -1,7 +1,11 @@
 """The typed pieces of a customer context and their storage encoding.
 
-Every piece is a flat frozen dataclass of JSON scalars and tuples of strings,
-so one generic codec stores them under their field names.
+Every piece is a flat frozen dataclass of JSON scalars and tuples, so one
+generic codec stores them: as a JSON array of the field values in field order
+(schema 3: a context is read on every batch of its person and kept per
+customer in Redis, so field names repeated in every piece cost bytes and
+time). Readers still take the objects keyed by field name that earlier
+schemas stored. Fields are only ever added at the end, with a default.
 """
 
 from __future__ import annotations
@@ -121,35 +125,49 @@ class ConsentChoice:
 P = TypeVar("P", bound="DataclassInstance")
 
 
-def encode(part: DataclassInstance) -> dict[str, Any]:
-    return {
-        f.name: list(value) if isinstance(value := getattr(part, f.name), tuple) else value
-        for f in fields(part)
-    }
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def decode(cls: type[P], obj: dict[str, Any]) -> P:
-    # Unknown keys are ignored so a newer writer's additions do not break an older reader.
-    known = {f.name for f in fields(cls)}
-    values = {
-        key: tuple(value) if isinstance(value, list) else value
-        for key, value in obj.items()
-        if key in known
-    }
-    return cls(**values)
+def field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
-def encode_all(parts: Iterable[DataclassInstance]) -> list[dict[str, Any]]:
+def encode(part: DataclassInstance) -> list[Any]:
+    return [
+        list(value) if isinstance(value := getattr(part, name), tuple) else value
+        for name in field_names(type(part))
+    ]
+
+
+def decode(cls: type[P], obj: list[Any] | dict[str, Any]) -> P:
+    names = field_names(cls)
+    if isinstance(obj, list):
+        # Values past the known fields are a newer writer's additions: ignored.
+        return cls(*(tuple(v) if isinstance(v, list) else v for v in obj[: len(names)]))
+    # Schema 2 and before: an object keyed by field name; unknown keys are ignored.
+    return cls(
+        **{
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in obj.items()
+            if key in names
+        }
+    )
+
+
+def encode_all(parts: Iterable[DataclassInstance]) -> list[list[Any]]:
     return [encode(part) for part in parts]
 
 
-def decode_all(cls: type[P], objs: Iterable[dict[str, Any]]) -> tuple[P, ...]:
+def decode_all(cls: type[P], objs: Iterable[list[Any] | dict[str, Any]]) -> tuple[P, ...]:
     return tuple(decode(cls, obj) for obj in objs)
 
 
-def encode_map(parts: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def encode_map(parts: dict[str, Any]) -> dict[str, list[Any]]:
     return {key: encode(part) for key, part in parts.items()}
 
 
-def decode_map(cls: type[P], objs: dict[str, dict[str, Any]]) -> dict[str, P]:
+def decode_map(cls: type[P], objs: dict[str, Any]) -> dict[str, P]:
     return {key: decode(cls, obj) for key, obj in objs.items()}
