@@ -59,7 +59,7 @@ def till_copy(
 def comparable(context: CustomerContext) -> dict[str, Any]:
     """The stored context but the basket (see below) and affinity (``same_interest``)."""
     stored: dict[str, Any] = orjson.loads(context.to_json())
-    del stored["basket"], stored["category_affinity"]
+    stored.pop("basket", None), stored.pop("category_affinity", None)
     return stored
 
 
@@ -173,7 +173,7 @@ def test_every_arrival_order_gives_the_same_document_and_settles_the_basket() ->
 def purchase_facts(context: CustomerContext) -> dict[str, Any]:
     keep = ("orders_count", "total_spent_cents", "online_orders", "store_orders")
     keep += ("first_order_ms", "last_order_ms", "last_order_channel", "recent_orders")
-    return {key: comparable(context)[key] for key in (*keep, "recent_purchases")} | {
+    return {key: comparable(context).get(key) for key in (*keep, "recent_purchases")} | {
         "stores": context.purchases_by_store
     }
 

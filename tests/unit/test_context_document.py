@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import orjson
 
 from models.context import SCHEMA_VERSION, CustomerContext, merge, to_document
+from models.context.parts import (
+    Affinity,
+    ConsentChoice,
+    OrderRecord,
+    PurchasedProduct,
+    Search,
+    ViewedProduct,
+)
 from tests.unit.test_context_support import (
     added,
     at_ms,
@@ -142,12 +151,13 @@ def test_json_round_trip_of_a_rich_context() -> None:
     restored = CustomerContext.from_json(raw)
     assert restored == context
     assert restored.to_json() == raw
-    assert orjson.loads(raw)["schema"] == SCHEMA_VERSION == 2
+    assert orjson.loads(raw)["schema"] == SCHEMA_VERSION == 3
 
 
 def test_storage_keys() -> None:
+    """Every key of a context whose fields all hold something; defaults are left out."""
     stored = orjson.loads(rich().to_json())
-    assert set(stored) == {
+    assert set(stored) | {"merged_anonymous_ids", "purchases_by_store", "recent_searches"} == {
         "schema",
         "user_id",
         "anonymous_ids",
@@ -175,8 +185,48 @@ def test_storage_keys() -> None:
         "consent",
     }
     assert stored["events_total"] == 9
-    assert stored["basket"] == {"items": [], "updated_ms": at_ms(8)}
-    assert stored["consent"]["email"] == {"granted": True, "updated_ms": at_ms(6)}
+    assert stored["basket"] == [[], at_ms(8)]
+    assert stored["consent"]["email"] == [True, at_ms(6)]
+
+
+def test_the_compact_encoding_leaves_out_defaults_and_repeated_visitor_ids() -> None:
+    assert orjson.loads(CustomerContext().to_json()) == {"schema": SCHEMA_VERSION}
+    context = CustomerContext(
+        user_id="u-1",
+        anonymous_ids=("a-1", "a-2"),
+        merged_anonymous_ids=("a-2", "a-0"),
+        first_seen_ms=0,
+    )
+    stored = orjson.loads(context.to_json())
+    assert stored["merged_anonymous_ids"] == [1, "a-0"]  # a-0 was capped out of anonymous_ids
+    assert stored["first_seen_ms"] == 0  # a time, not a default
+    assert "events_total" not in stored and "basket" not in stored
+    assert CustomerContext.from_json(context.to_json()) == context
+
+
+def test_a_schema_2_context_still_loads() -> None:
+    """Pieces as objects keyed by field name, every key present, as schema 2 stored them."""
+    context = merge(rich(), fold_all([viewed("a", 0, "p7", anonymous_id="a-2")]), "a-2")
+    stored = orjson.loads(context.to_json())
+    names = {
+        "recent_products": ViewedProduct,
+        "recent_orders": OrderRecord,
+        "recent_purchases": PurchasedProduct,
+        "recent_searches": Search,
+    }
+    for key, cls in names.items():
+        fields_of = [f.name for f in dataclasses.fields(cls)]
+        stored[key] = [dict(zip(fields_of, piece, strict=True)) for piece in stored.get(key, [])]
+    for key, cls in {"category_affinity": Affinity, "consent": ConsentChoice}.items():
+        fields_of = [f.name for f in dataclasses.fields(cls)]
+        stored[key] = {
+            name: dict(zip(fields_of, piece, strict=True)) for name, piece in stored[key].items()
+        }
+    items, updated_ms = stored["basket"]
+    stored["basket"] = {"items": items, "updated_ms": updated_ms}
+    stored["merged_anonymous_ids"] = list(context.merged_anonymous_ids)
+    stored["schema"] = 2
+    assert CustomerContext.from_json(orjson.dumps(stored)) == context
 
 
 def test_a_schema_1_context_still_loads() -> None:

@@ -18,6 +18,7 @@ import pytest
 from redis import Redis
 
 from models.context import CustomerContext
+from models.context.stored import unpack
 from models.identity import Identity
 from streams.pipeline import engine
 from streams.redis.keys import PersonKeys
@@ -55,7 +56,9 @@ def _check(
     client = Redis.from_url(redis_url)
     keys = [PersonKeys.of(Identity.user(f"c{i}-{run}")).context for i in range(CUSTOMERS)]
     docs = [client.hget(key, "doc") for key in keys]
-    assert sum(orjson.loads(doc)["orders_count"] == 1 for doc in docs if doc) == CUSTOMERS
+    assert (
+        sum(orjson.loads(unpack(doc)).get("orders_count") == 1 for doc in docs if doc) == CUSTOMERS
+    )
     dead = pipeline.deadletters
     assert [d["reason"] for d in dead] == ["processing_error"] * 3, dead
     assert {orjson.loads(d["original"]["data"])["userId"] for d in dead} == {poison}
