@@ -43,7 +43,7 @@ from streams.redis.decisions import HISTORY_TTL_S
 from streams.redis.erasures import Erased, Erasure, ErasureMemory, RememberedContact
 from streams.redis.forgetting import forget_erased
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
-from streams.redis.keys import PersonKeys, text
+from streams.redis.keys import PersonKeys, dedupe_member, text
 from streams.redis.loading import Absorbed, LoadedPerson, load_people
 from streams.transient import Contention, is_transient
 
@@ -217,7 +217,12 @@ class RedisContextStore:
         context = person.context
         merged: list[Absorbed] = []
         for visitor in visitors:
-            person.already_seen |= {message_id for message_id, _score in visitor.seen}
+            members = {member for member, _score in visitor.seen}  # digests, or ids of old
+            person.already_seen |= {
+                e.message_id
+                for e in person.events
+                if dedupe_member(e.message_id) in members or e.message_id in members
+            }
             if visitor.context is None:
                 continue
             if visitor.visitor.value in context.merged_anonymous_ids:
@@ -239,7 +244,7 @@ class RedisContextStore:
         seen: list[str | int] = []
         if write:
             for event in outcome.applied:
-                seen += [event.message_id, event.event_time_ms]
+                seen += [dedupe_member(event.message_id), event.event_time_ms]
             for visitor in merged:
                 for message_id, score in visitor.seen:
                     seen += [message_id, score]
@@ -253,11 +258,11 @@ class RedisContextStore:
             ctx_ttl=self._anonymous_ttl_s if person.owner.is_anonymous else 0,
             seen_ttl=self._dedupe_ttl_s,
             seen_max=self._dedupe_max_ids,
-            links=[visitor.visitor.value for visitor in merged],
+            links=_dropped_visitor_ids(person, update, merged, outcome) if write else [],
             seen=seen,
             **self._absorb(merged, _remembered(person)),
         )
-        doc = update.context.to_json() if write else b""
+        doc = update.context.to_stored() if write else b""
         return queue_commit(trip, person.owner, plan, doc)
 
     def _absorb(self, merged: list[Absorbed], remembered: list[tuple[str, int]]) -> dict[str, Any]:
@@ -293,3 +298,19 @@ def _remembered(person: LoadedPerson) -> list[tuple[str, int]]:
     if person.version or person.erasure is None:
         return []
     return [(c.member, c.at_ms) for c in person.erasure.contacts]
+
+
+def _dropped_visitor_ids(
+    person: LoadedPerson, update: PersonUpdate, merged: list[Absorbed], outcome: FoldOutcome
+) -> list[str]:
+    """The visitor ids the context no longer lists (its lists are capped), for ``links:``:
+    an erasure must still find each of them. Most people never reach the cap, and so
+    keep no ``links:`` key at all."""
+    known = {*person.context.anonymous_ids, *person.context.merged_anonymous_ids}
+    known |= {e.anonymous_id for e in outcome.applied if e.anonymous_id}
+    for visitor in merged:
+        known.add(visitor.visitor.value)
+        if visitor.context is not None:
+            known |= {*visitor.context.anonymous_ids, *visitor.context.merged_anonymous_ids}
+    listed = {*update.context.anonymous_ids, *update.context.merged_anonymous_ids}
+    return sorted(known - listed)

@@ -11,6 +11,8 @@ Per person (``PersonKeys``):
   whose context absorbed it). A moved context keeps only ``moved_to``: the alias
   that routes later events under the anonymous id to the customer.
 - ``seen:{p}``     sorted set: applied messageIds scored by event time, capped, expiring.
+  Each member is the messageId's :func:`dedupe_member` (11 characters, where ids are
+  usually 36); sets written before hold the messageIds themselves.
 - ``links:{p}``    set: every anonymous id ever merged into this customer.
 - ``contacts:{p}`` sorted set ``type|channel|trigger_id`` -> event time: contact history,
   the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
@@ -45,6 +47,8 @@ can add a part (:mod:`.trend_fields`).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +102,14 @@ class PersonKeys:
             self.pending,
             self.decisions,
         )
+
+
+def dedupe_member(message_id: str) -> str:
+    """A messageId as its person's dedupe set keeps it: 64 bits of BLAKE2b, URL-safe base64.
+    Two of one person's ids colliding within the dedupe window (at most DEDUPE_MAX_IDS
+    ids, 2,000 by default) has a chance of about DEDUPE_MAX_IDS^2 / 2^65: 1 in 9e12."""
+    digest = hashlib.blake2b(message_id.encode(), digest_size=8).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def timers_key(topic: str, partition: int) -> str:

@@ -19,7 +19,7 @@ from models.events import Event, EventKind
 from models.identity import Identity
 from streams.redis.erasures import Erasure, ErasureMemory
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
-from streams.redis.keys import PersonKeys, pairs, text
+from streams.redis.keys import PersonKeys, dedupe_member, pairs, text
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,22 @@ def _queue_freeze(trip: RoundTrip, user_id: str, visitor: Identity) -> Reply:
 
 
 def _queue_read(trip: RoundTrip, who: Identity, events: list[Event]) -> tuple[Reply, Reply]:
-    """The person's context hash and the dedupe scores of these events' messageIds."""
+    """The person's context hash, and for each of these events whether its messageId is
+    in their dedupe set: as its digest, or as itself (sets written before digests; that
+    half of the lookup can go once DEDUPE_TTL_S has passed since the upgrade)."""
     keys = PersonKeys.of(who)
+    ids = [e.message_id for e in events]
     return (
         trip.call("HMGET", keys.context, "doc", "v", "moved_to"),
-        trip.call("ZMSCORE", keys.seen, *(e.message_id for e in events)),
+        trip.call(
+            "ZMSCORE",
+            keys.seen,
+            *(dedupe_member(i) for i in ids),
+            *ids,
+            decode=lambda scores: [
+                a or b for a, b in zip(scores[: len(ids)], scores[len(ids) :], strict=True)
+            ],
+        ),
     )
 
 

@@ -188,3 +188,30 @@ def test_a_decision_in_flight_when_its_person_is_erased_brings_no_key_back(
     run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     assert (seen["plan"].contacts, seen["plan"].decisions) == ([], [])
     assert seen["traces"] == []
+
+
+def test_an_erasure_reaches_visitors_the_context_no_longer_lists(any_redis_url: str) -> None:
+    """The context keeps the latest 20 visitor ids; the ones it drops go to ``links:``,
+    so an erasure still removes every visitor's alias (and only those go there)."""
+    user, _visitor = _people()
+    visitors = [f"anon-{uuid.uuid4().hex[:8]}" for _ in range(23)]
+    seen: dict[str, Any] = {}
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        for n, visitor in enumerate(visitors):
+            at = T0 + timedelta(seconds=2 * n)
+            await pipeline.process([event("Page Viewed", at, anonymous=visitor)])
+            later = at + timedelta(seconds=1)
+            await pipeline.process(
+                [event(None, later, user=user, anonymous=visitor, call="identify")]
+            )
+        keys = PersonKeys.of(Identity.user(user))
+        seen["linked"] = sorted(m.decode() for m in await pipeline.redis.smembers(keys.links))
+        seen["listed"] = (await pipeline.store.get(Identity.user(user))).merged_anonymous_ids
+        await erase(pipeline.store, Identity.user(user), _ms(T0 + timedelta(hours=1)))
+        seen["traces"] = await _keys_naming(pipeline, user, *visitors)
+
+    run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
+    assert seen["linked"] == sorted(visitors[:3])
+    assert list(seen["listed"]) == visitors[3:]
+    assert seen["traces"] == []
