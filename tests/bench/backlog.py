@@ -12,6 +12,7 @@ import redis
 from kafka import KafkaProducer
 
 from config import TopicNames
+from models.context.stored import unpack
 from models.identity import Identity, IdentityKind
 from streams.local.demo.batching import kafka_partition, pack_batches
 from streams.local.demo.journeys import generate
@@ -96,7 +97,7 @@ def customers_differing(client: redis.Redis, backlog: Backlog) -> int:
         for user in chunk:
             reads.hget(PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc")
         for user, raw in zip(chunk, reads.execute(), strict=True):
-            stored = orjson.loads(raw) if raw else {}
+            stored = orjson.loads(unpack(raw)) if raw else {}
             want = backlog.totals[user]
             spent = stored.get("total_spent_cents", 0) / 100
             if stored.get("orders_count", 0) != want.orders_count or (

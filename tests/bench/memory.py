@@ -33,9 +33,13 @@ def rss_mib(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def redis_bytes_per_customer(client: redis.Redis, user_ids: list[str]) -> list[int]:
-    """MEMORY USAGE of all of each identified customer's keys together."""
-    sizes = []
+def redis_bytes_per_customer(
+    client: redis.Redis, user_ids: list[str]
+) -> tuple[list[int], dict[str, list[int]]]:
+    """MEMORY USAGE of all of each identified customer's keys together, and of each kind
+    of key (``ctx``, ``seen``, ...) for the customers who have one."""
+    sizes: list[int] = []
+    by_kind: dict[str, list[int]] = {}
     for start in range(0, len(user_ids), 500):
         chunk = user_ids[start : start + 500]
         pipe = client.pipeline(transaction=False)
@@ -44,12 +48,25 @@ def redis_bytes_per_customer(client: redis.Redis, user_ids: list[str]) -> list[i
             for key in person:
                 pipe.memory_usage(key, samples=0)
         replies = iter(pipe.execute())
-        sizes += [sum(next(replies) or 0 for _key in person) for person in keys]
-    return [size for size in sizes if size]
+        for person in keys:
+            usage = [(key.split(":")[0], next(replies) or 0) for key in person]
+            sizes.append(sum(size for _kind, size in usage))
+            for kind, size in usage:
+                if size:
+                    by_kind.setdefault(kind, []).append(size)
+    return [size for size in sizes if size], by_kind
 
 
 def report_redis_bytes(results: Results, client: redis.Redis, user_ids: list[str]) -> None:
-    sizes = sorted(redis_bytes_per_customer(client, user_ids))
+    measured, by_kind = redis_bytes_per_customer(client, user_ids)
+    sizes = sorted(measured)
+    results.put(
+        "redis_bytes_by_key",
+        {
+            kind: f"median {int(statistics.median(kind_sizes))} B in {len(kind_sizes)}"
+            for kind, kind_sizes in by_kind.items()
+        },
+    )
     results.put(
         "redis_bytes_per_customer",
         {

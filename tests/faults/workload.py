@@ -35,6 +35,7 @@ import orjson
 import redis
 from kafka import KafkaProducer
 
+from models.context.stored import unpack
 from models.identity import Identity
 from models.offers.decision import trigger_id
 from models.offers.rules import TriggerType
@@ -140,7 +141,7 @@ class Workload:
             reads.hget(PersonKeys.of(Identity.user(order.user)).context, "doc")
         tally = Tally()
         for order, raw in zip(self.expected, reads.execute(), strict=True):
-            doc: dict[str, Any] = orjson.loads(raw) if raw else {}
+            doc: dict[str, Any] = orjson.loads(unpack(raw)) if raw else {}
             events, orders = doc.get("events_total", 0), doc.get("orders_count", 0)
             spent, want = doc.get("total_spent_cents", 0), round(order.total * 100)
             # Events and orders counted; a wrong total with the right count is one order off.

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
+from models.context.stored import unpack
 from models.identity import Identity, IdentityKind
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from streams.local.demo.journeys import generate
@@ -146,7 +147,7 @@ def _compare(worker: WorkerProcess, expected: dict[str, CustomerTotals]) -> tupl
         reads.hget(PersonKeys.of(Identity(IdentityKind.USER, user)).context, "doc")
     lost = doubled = 0
     for user, raw in zip(users, reads.execute(), strict=True):
-        stored = orjson.loads(raw) if raw else {}
+        stored = orjson.loads(unpack(raw)) if raw else {}
         got, want = stored.get("orders_count", 0), expected[user].orders_count
         lost += got < want
         doubled += got > want

@@ -23,6 +23,7 @@ import pytest
 import redis
 from kafka import KafkaProducer
 
+from models.context.stored import unpack
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import TOKEN, WorkerProcess, call, consume_all, wait_until
 from tests.integration.hostile_records import (
@@ -129,7 +130,7 @@ def context_facts(client: redis.Redis, oracle: Oracle) -> dict[Any, tuple[int, i
     facts = {}
     for person in oracle.messages:
         raw = client.hget(PersonKeys.of(person).context, "doc")
-        doc = orjson.loads(raw) if raw else {}
+        doc = orjson.loads(unpack(raw)) if raw else {}
         facts[person] = (
             doc.get("events_total", 0),
             doc.get("orders_count", 0),

@@ -11,6 +11,7 @@ import orjson
 import pytest
 import redis
 
+from models.context.stored import unpack
 from models.deadletter import original_bytes
 from models.identity import Identity, IdentityKind
 from streams.redis.keys import PersonKeys
@@ -130,7 +131,7 @@ def _snapshot(client: redis.Redis, identities: list[Identity]) -> dict[str, Any]
 
 def _events_total(client: redis.Redis, identity: Identity) -> int:
     doc = client.hget(PersonKeys.of(identity).context, "doc")
-    return 0 if doc is None else int(orjson.loads(doc)["events_total"])
+    return 0 if doc is None else int(orjson.loads(unpack(doc))["events_total"])
 
 
 def test_valid_events_reach_redis_once_and_bad_records_are_dead_lettered(
@@ -196,11 +197,13 @@ def test_valid_events_reach_redis_once_and_bad_records_are_dead_lettered(
     assert "event" in inner["message"]
 
     for identity, count in expected_people.items():
-        doc = orjson.loads(client.hget(PersonKeys.of(identity).context, "doc"))
+        doc = orjson.loads(unpack(client.hget(PersonKeys.of(identity).context, "doc")))
         assert doc["events_total"] == count
         assert sum(doc["events_by_type"].values()) == count
     anna = orjson.loads(
-        client.hget(PersonKeys.of(Identity(IdentityKind.USER, f"anna-{run}")).context, "doc")
+        unpack(
+            client.hget(PersonKeys.of(Identity(IdentityKind.USER, f"anna-{run}")).context, "doc")
+        )
     )
     assert anna["events_by_type"]["Order Completed"] == 1
     assert anna["events_by_channel"] == {"web": 5, "mobile": 3, "store": 1}

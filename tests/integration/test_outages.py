@@ -16,6 +16,7 @@ import orjson
 import pytest
 import redis
 
+from models.context.stored import unpack
 from models.identity import Identity
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import (
@@ -41,7 +42,7 @@ def _views(user: str, count: int) -> list[bytes]:
 
 def _events_total(client: redis.Redis, user: str) -> int:
     doc = client.hget(PersonKeys.of(Identity.user(user)).context, "doc")
-    return 0 if doc is None else int(orjson.loads(doc)["events_total"])
+    return 0 if doc is None else int(orjson.loads(unpack(doc))["events_total"])
 
 
 def _worker_on(

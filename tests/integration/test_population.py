@@ -16,6 +16,7 @@ import orjson
 import pytest
 from kafka import KafkaProducer
 
+from models.context.stored import unpack
 from models.identity import Identity, IdentityKind
 from streams.local.demo.journeys import generate
 from streams.local.demo.options import GeneratorOptions
@@ -83,7 +84,7 @@ def test_a_population_has_exact_orders_and_spend(
     documents = reads.execute()
     mismatches = []
     for user, raw in zip(users, documents, strict=True):
-        stored = orjson.loads(raw) if raw else {}
+        stored = orjson.loads(unpack(raw)) if raw else {}
         got = (stored.get("orders_count", 0), stored.get("total_spent_cents", 0) / 100)
         want = (expected[user].orders_count, expected[user].total_spent)
         if got[0] != want[0] or abs(got[1] - want[1]) > 0.005:
