@@ -245,12 +245,12 @@ def test_export_then_erase_with_confirmation_and_the_customer_is_gone(
     download.value.save_as(saved)
     assert orjson.loads(saved.read_bytes())["identity"]["id"] == who
     page.click("text=Continue to erasure")
+    screenshot(page, "erase-confirm")
     page.fill("#confirm_id", "someone-else")
     page.click("button:text('Erase permanently')")
     assert "does not match" in page.inner_text("[role=alert]")
     assert call(traffic.worker, f"/customers/{who}/context")[0] == 200  # not erased
     page.fill("#confirm_id", who)
-    screenshot(page, "erase-confirm")
     page.click("button:text('Erase permanently')")
     assert "was erased" in page.inner_text("[role=status]")
     screenshot(page, "erased")
