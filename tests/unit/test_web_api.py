@@ -6,8 +6,8 @@ from aiohttp import web
 
 from config import Settings
 from streams.app import create_app
-from streams.web.dependencies import API_DEPS
 from streams.web.console import ROUTES as CONSOLE_ROUTES
+from streams.web.dependencies import API_DEPS
 from streams.web.routes import ROUTES
 
 
