@@ -36,6 +36,10 @@ from streams.redis.gateway import RedisGateway
 from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
 from streams.web.api import add_api
+from streams.web.console import ConsoleDeps, add_console
+from streams.web.console.deadletters import DeadLetterSamples
+from streams.web.console.deps import rules_in_effect
+from streams.web.console.session import Sessions
 from streams.web.dependencies import ApiDeps
 from streams.web.server import LimitedWeb, ServerLimits
 
@@ -87,7 +91,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     )
     redis = redis_client(settings.redis_url, socket_timeout=10, health_check_interval=30)
     gateway = RedisGateway(redis)
-    rules = load_rules(settings.offer_rules_path or DEFAULT_RULES_PATH)
+    rules_path = settings.offer_rules_path or DEFAULT_RULES_PATH
+    rules = load_rules(rules_path)
     store = RedisContextStore(
         gateway,
         dedupe_ttl_s=settings.dedupe_ttl_s,
@@ -114,8 +119,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     async def send(topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
         return await output_topics[topic].send(key=key, value=value)
 
+    deadletter_samples = DeadLetterSamples()  # masked, for the console's Live page
+
     async def send_deadletter(key: bytes | None, value: bytes) -> None:
         await (await send(settings.topics.deadletter, key, value))
+        deadletter_samples.add(value)
 
     signals = SignalReader(gateway, rules)
     engine = OfferEngine(
@@ -165,6 +173,14 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             retries=retries,
             processed=pipeline.processed,
             lag_from_fetches=settings.lag_from_fetches,
+        ),
+    )
+    add_console(
+        app,
+        ConsoleDeps(
+            rules=rules_in_effect(rules_path, rules),
+            sessions=Sessions(settings.api_token),
+            samples=deadletter_samples,
         ),
     )
     if not settings.api_token:
