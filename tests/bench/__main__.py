@@ -44,7 +44,7 @@ from tests.integration.harness import REPO_ROOT, Services
 PHASES = ("core", "batch_1", "batch_20", "steady", "memory", "scaling")
 
 
-def _arguments() -> argparse.Namespace:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="make bench", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -58,11 +58,12 @@ def _arguments() -> argparse.Namespace:
     add("--only", nargs="+", choices=PHASES, default=list(PHASES))
     add("--quick", action="store_true", help="a small smoke run of every phase (make test)")
     add("--json", type=Path, default=REPO_ROOT / ".run" / "bench" / "summary.json")
-    args = parser.parse_args()
+    add("--timer-delay-s", type=int, default=10, help="abandonment delay of the steady phase")
+    args = parser.parse_args(argv)
     if args.quick:
-        args.customers, args.memory_events = 300, 20_000
-        args.steady_seconds, args.steady_events_per_s = 12.0, 300
-        args.timer_people, args.api_per_s = 100, 40
+        args.customers, args.memory_events = 200, 10_000
+        args.steady_seconds, args.steady_events_per_s = 8.0, 300
+        args.timer_people, args.api_per_s, args.timer_delay_s = 60, 40, 3
     return args
 
 
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
         duration_s=args.steady_seconds,
         timer_people=args.timer_people,
         api_per_s=args.api_per_s,
+        timer_delay_s=args.timer_delay_s,
     )
     phases["memory"] = lambda: bench_worker_memory(services, log_dir, results, args.memory_events)
     phases["scaling"] = lambda: bench_scaling(services, log_dir, results, args.customers, 20)
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
 
 
 def main() -> int:
-    args = _arguments()
+    args = parse_arguments()
     results = Results()
     results.put("run.at", datetime.now(UTC).isoformat(timespec="seconds"))
     results.put("run.machine", machine())

@@ -27,6 +27,7 @@ from tests.integration.harness import REPO_ROOT, WorkerProcess
 def ceiling_records_per_s(worker: WorkerProcess, records: int) -> float:
     """Records/s of the counting faust worker over the worker's input topics."""
     stats = Path(tempfile.mkdtemp(prefix="omni-ceiling-")) / "stats.json"
+    worker.log_dir.mkdir(parents=True, exist_ok=True)
     log = (worker.log_dir / f"ceiling-{worker.namespace}.log").open("wb")
     env = {**os.environ, **worker.env(), "CEILING_STATS": str(stats), "PYTHONPATH": str(REPO_ROOT)}
     process = subprocess.Popen(

@@ -37,10 +37,10 @@ TIMER_DELAY_S = 10
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
 
 
-def bench_rules(directory: Path) -> Path:
+def bench_rules(directory: Path, timer_delay_s: int) -> Path:
     """The shipped rules with a short abandonment delay and no quiet hours."""
     text = DEFAULT_RULES_PATH.read_text()
-    text = text.replace('delay = "30m"', f'delay = "{TIMER_DELAY_S}s"', 1)
+    text = text.replace('delay = "30m"', f'delay = "{timer_delay_s}s"', 1)
     text = text.replace('channels = ["sms", "push"]      # channels affected', "channels = []  #")
     path = directory / "bench-offers.toml"
     path.write_text(text)
@@ -136,12 +136,13 @@ def bench_steady(
     duration_s: float = 40.0,
     timer_people: int = 2000,
     api_per_s: int = 200,
+    timer_delay_s: int = TIMER_DELAY_S,
 ) -> None:
     worker = bench_worker(
         services,
         log_dir,
         DECISION_GRACE_MS="0",
-        OFFER_RULES_PATH=str(bench_rules(log_dir)),
+        OFFER_RULES_PATH=str(bench_rules(log_dir, timer_delay_s)),
     )
     settings = worker.settings
     hop_topic = f"{worker.namespace}.bench-hop"
@@ -193,7 +194,7 @@ def bench_steady(
                         _event(user, "Consent Updated", email=True),
                     )
                     added = _event(user, "Product Added", quantity=1, **SHOES)
-                    deadlines[user] = time.time() + TIMER_DELAY_S
+                    deadlines[user] = time.time() + timer_delay_s
                     _send(producer, worker.topics.basket, user, added)
             if tick % 10 == 0:  # 5 order probes/s, each 1 s after its customer's consent
                 user = f"order-{uuid.uuid4().hex[:12]}"
@@ -221,12 +222,13 @@ def bench_steady(
             time.sleep(max(0.0, started + tick * 0.02 - time.monotonic()))
         producer.flush()
         stop_process(generator, grace_s=5)
-        _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=TIMER_DELAY_S + 20)
+        _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=timer_delay_s + 20)
     finally:
         arrivals.stopping.set()
         stop_process(generator, grace_s=0)
         worker.stop()
         producer.close()
+    results.put("steady.timer_delay_s", timer_delay_s)
     _report(
         results,
         worker.topics,
@@ -306,7 +308,7 @@ def _report(results, topics, seen, hops, orders, deadlines, clients, hop_topic, 
     results.put(
         "steady.timer_lateness_ms",
         percentiles_ms(late_s),
-        f"{len(deadlines):,} baskets, delay {TIMER_DELAY_S}s",
+        f"{len(deadlines):,} baskets after their abandonment delay",
     )
     results.put("steady.timers_missing", len(deadlines) - len(late_s))
     results.put("steady.api_latency_ms", percentiles_ms(api), "/context and /next-best-offer")
