@@ -36,6 +36,7 @@ from models.offers.decisions import (
 from models.offers.pressure import PressureVerdict, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
+from streams.loop_slices import pause
 from streams.metrics import Metrics
 from streams.pipeline.plans import Outbox, PlannedContact, Suppression
 from streams.pipeline.restock import RestockReevaluation
@@ -95,6 +96,7 @@ class OfferEngine:
         updates = [person for person in people if person.events]
         signals = await self._read_signals(updates)
         for update in updates:
+            await pause()
             person = update.owner
             for pending in pending_triggers(update.context, update.events, person, self.rules):
                 _arm(update, pending)
@@ -220,6 +222,7 @@ class OfferEngine:
         and the others' plans are still emitted."""
         outbox = Outbox()
         for owner, plan in plans.items():
+            await pause()
             try:
                 await self.emit_plan(owner, plan, outbox)
             except Exception as exc:

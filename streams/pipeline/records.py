@@ -19,6 +19,7 @@ from models.deadletter import SourcePosition
 from models.events import Event
 from models.json_fields import RejectReason
 from models.parsing import EventParser, Rejection
+from streams.loop_slices import pause
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,22 @@ class ParsedBatch:
         return self.origin(event).record.partition_key
 
 
-def parse_batch(parser: EventParser, records: Sequence[InputRecord], now: datetime) -> ParsedBatch:
+async def parse_batch(
+    parser: EventParser, records: Sequence[InputRecord], now: datetime
+) -> ParsedBatch:
+    """Every record's events and rejections, handing the event loop over between records
+    when a slice has run out (:mod:`streams.loop_slices`)."""
     batch = ParsedBatch(records, now)
     for record in records:
-        for event, origin in _parse(parser, record, now, batch.rejected):
-            batch.events.append(event)
-            batch.origins[id(event)] = origin
+        await pause()
+        _add(batch, parser, record)
     return batch
+
+
+def _add(batch: ParsedBatch, parser: EventParser, record: InputRecord) -> None:
+    for event, origin in _parse(parser, record, batch.now, batch.rejected):
+        batch.events.append(event)
+        batch.origins[id(event)] = origin
 
 
 def _parse(

@@ -37,6 +37,7 @@ from models.context import (
 from models.events import Event, EventKind
 from models.identity import Identity, IdentityKind
 from models.offers.rules import ContactCaps
+from streams.loop_slices import pause
 from streams.redis.batch import ApplyResult, PersonUpdate, Planner, plan_apart
 from streams.redis.contacts import commit_args, queue_commit
 from streams.redis.decisions import HISTORY_TTL_S
@@ -125,6 +126,7 @@ class RedisContextStore:
         # that person's events alone, reported in ``failed``; the others commit.
         people: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome]] = []
         for person in loaded.values():
+            await pause()
             try:
                 context, merged = self._merge_visitors(
                     person, absorbed.get(person.owner, []), result
@@ -148,6 +150,7 @@ class RedisContextStore:
         commit = self.gateway.round_trip()
         replies: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome, Reply]] = []
         for person, update, merged, outcome in people:
+            await pause()
             if not outcome.applied and not merged and not update.plan:
                 result.duplicates += outcome.duplicates
                 result.failed.extend(outcome.failed)
