@@ -11,6 +11,7 @@ from pathlib import Path
 import redis
 
 from tests.bench.backlog import build_backlog, customers_differing, produce_all, time_drain
+from tests.bench.cpu_shares import CpuShares
 from tests.bench.pipeline import PARTITIONS, bench_worker
 from tests.bench.results import Results
 from tests.integration.harness import Services, WorkerProcess
@@ -44,7 +45,10 @@ def bench_scaling(
             def consumed(group: list[WorkerProcess] = workers) -> float:
                 return sum(w.metric_sum("omni_records_consumed_total") for w in group)
 
+            # Started once every worker is up: their start-up is not the drain.
+            shares = CpuShares()
             elapsed = time_drain(consumed, records)
+            figures[f"workers_{count}_cores_used"] = shares.cores()
             for worker in workers:
                 worker.wait_processed(0, timeout_s=120)
             events = sum(w.metric_sum("omni_events_consumed_total") for w in workers)
