@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-unit test-integration test-faults lint format bench up down logs clean
@@ -50,8 +51,8 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: $(STAMP) ## Benchmarks: events/s, latency percentiles, memory
-	$(PY) -m tests.bench
+bench: $(STAMP) ## Benchmarks: ceiling, events/s, latency percentiles, memory, scaling (BENCH_ARGS=--quick: a smoke run)
+	$(PY) -m tests.bench $(BENCH_ARGS)
 
 up: ## Build and start the full stack with docker compose (API_TOKEN, ERASURE_SALT, GRAFANA_ADMIN_PASSWORD set)
 	docker compose up -d --build

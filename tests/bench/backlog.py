@@ -62,10 +62,17 @@ def produce_all(broker: str, records: list[tuple[str, bytes | None, bytes]]) -> 
     producer = KafkaProducer(
         bootstrap_servers=broker, linger_ms=20, batch_size=512 * 1024, max_request_size=2 << 20
     )
-    for topic, key, value in records:
-        producer.send(topic, key=key, value=value)
+    failures: list[BaseException] = []
+    for n, (topic, key, value) in enumerate(records, 1):
+        producer.send(topic, key=key, value=value).add_errback(failures.append)
+        if n % 2000 == 0:  # bound the client's buffer: its batches must not expire
+            producer.flush(timeout=300)
     producer.flush(timeout=300)
     producer.close()
+    if failures:
+        raise RuntimeError(
+            f"{len(failures)} of {len(records):,} records not written: {failures[0]!r}"
+        )
     return time.perf_counter() - started
 
 

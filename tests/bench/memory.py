@@ -93,18 +93,27 @@ def bench_worker_memory(
         frozenset(worker.topics.inputs),
     )
     producer = KafkaProducer(
-        bootstrap_servers=services.kafka_broker, linger_ms=20, batch_size=512 * 1024
+        bootstrap_servers=services.kafka_broker,
+        linger_ms=20,
+        batch_size=512 * 1024,
+        max_request_size=2 << 20,
     )
+    failures: list[BaseException] = []
     records = sent_events = 0
     for record in packed:
         if sent_events >= events:
             break
-        producer.send(record.topic, key=record.key, value=record.value)
+        future = producer.send(record.topic, key=record.key, value=record.value)
+        future.add_errback(failures.append)
         records += 1
         if record.valid:
             sent_events += len(orjson.loads(record.value).get("batch", [None]))
+        if records % 2000 == 0:  # a generated stream outruns the client: bound its buffer
+            producer.flush(timeout=300)
     producer.flush(timeout=300)
     producer.close()
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {records:,} records not written: {failures[0]!r}")
     early_mark = sent_events // 10
     worker.start()
     try:

@@ -96,6 +96,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, dict):
         return "  ".join(f"{k} {_shown(v)}" for k, v in value.items())
     if isinstance(value, float):
+        if abs(value) < 10:
+            return f"{value:.2f}"
         return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
