@@ -13,7 +13,8 @@ Per person (``PersonKeys``):
 - ``seen:{p}``     sorted set: applied messageIds scored by event time, capped, expiring.
   Each member is the messageId's :func:`dedupe_member` (11 characters, where ids are
   usually 36); sets written before hold the messageIds themselves.
-- ``links:{p}``    set: every anonymous id ever merged into this customer.
+- ``links:{p}``    set: the visitor ids merged into this customer that its context no
+  longer lists (the context keeps the latest 20), so an erasure still finds every alias.
 - ``contacts:{p}`` sorted set ``type|channel|trigger_id`` -> event time: contact history,
   the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
 - ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted``: the at-most-once guard.
