@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics_url = f"{base}/metrics"
         token = env["API_TOKEN"] if generated_token else "$API_TOKEN"
         print(f"API {base} (Authorization: Bearer {token}); metrics {metrics_url}")
+        print(f"console {base}/console/ (log in with the API token)")
         print(f"logs in {args.run_dir}; Ctrl-C stops everything\n")
         _watch(children, metrics_url)
     except _Stop:
