@@ -18,6 +18,7 @@ from streams.metrics import Metrics
 from streams.pipeline.retries import Retries
 from streams.redis.contexts import RedisContextStore
 from streams.redis.signals import SignalReader
+from streams.web.gauges import refresh_scrape_gauges
 
 
 @dataclass
@@ -43,6 +44,17 @@ class ApiDeps:
     processed: Mapping[tuple[str, int], int] = field(default_factory=dict)
     # Lag's end offsets from fetch responses, not ListOffsets (KAFKA_LAG_FROM_FETCHES).
     lag_from_fetches: bool = False
+
+    async def refresh_scrape_gauges(self) -> None:
+        """Lag and pending timers as of now: for ``/metrics`` and the console's Live page."""
+        await refresh_scrape_gauges(
+            self.consumer(),
+            self.input_topics,
+            self.processed,
+            self.store.gateway,
+            self.metrics,
+            lag_from_fetches=self.lag_from_fetches,
+        )
 
 
 API_DEPS = web.AppKey("api_deps", ApiDeps)

@@ -10,7 +10,6 @@ from aiohttp import web
 from prometheus_client import generate_latest
 
 from streams.web.dependencies import API_DEPS
-from streams.web.gauges import refresh_scrape_gauges
 from streams.web.responses import JSON, json_response
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
@@ -48,14 +47,7 @@ async def ready(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    await refresh_scrape_gauges(
-        deps.consumer(),
-        deps.input_topics,
-        deps.processed,
-        deps.store.gateway,
-        deps.metrics,
-        lag_from_fetches=deps.lag_from_fetches,
-    )
+    await deps.refresh_scrape_gauges()
     return web.Response(
         body=generate_latest(deps.metrics.registry), content_type=PROMETHEUS_CONTENT_TYPE
     )

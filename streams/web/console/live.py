@@ -16,7 +16,6 @@ from streams.web.console.deadletters import DeadLetterSample
 from streams.web.console.deps import CONSOLE_DEPS
 from streams.web.console.html import Safe, facts, page, render, table
 from streams.web.dependencies import API_DEPS
-from streams.web.gauges import refresh_scrape_gauges
 
 Labels = tuple[tuple[str, str], ...]
 TOP_PRODUCTS = 10
@@ -49,14 +48,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     deps = request.app[API_DEPS]
     console = request.app[CONSOLE_DEPS]
     _session, csrf = session_of(request)
-    await refresh_scrape_gauges(
-        deps.consumer(),
-        deps.input_topics,
-        deps.processed,
-        deps.store.gateway,
-        deps.metrics,
-        lag_from_fetches=deps.lag_from_fetches,
-    )
+    await deps.refresh_scrape_gauges()
     scraped = samples(deps.metrics.registry)
     recent, average = console.meter.observe(total(scraped, "omni_records_consumed_total"))
     counts = await deps.signals.trend_counts(deps.now_ms())
