@@ -27,4 +27,3 @@ def test_a_long_loop_with_pauses_lets_another_task_in_before_it_ends() -> None:
 
     asyncio.run(both())
     assert order == ["other ran", "busy done"]
-
