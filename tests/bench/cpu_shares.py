@@ -20,7 +20,8 @@ ROLES = {
 }
 
 
-def _cpu_s(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children (0 once it is gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
@@ -49,12 +50,12 @@ class CpuShares:
     def __init__(self) -> None:
         self._started = time.monotonic()
         self._roles = _roles()
-        self._cpu = {pid: _cpu_s(pid) for pid in self._roles}
+        self._cpu = {pid: cpu_seconds(pid) for pid in self._roles}
 
     def cores(self) -> dict[str, float]:
         elapsed = time.monotonic() - self._started
         used: dict[str, float] = {}
         for pid, role in self._roles.items():
-            used[role] = used.get(role, 0.0) + _cpu_s(pid) - self._cpu[pid]
+            used[role] = used.get(role, 0.0) + cpu_seconds(pid) - self._cpu[pid]
         shares = {role: round(cpu / elapsed, 2) for role, cpu in sorted(used.items())}
         return shares | {"machine_cores": float(os.cpu_count() or 0)}

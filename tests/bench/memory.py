@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import redis
-from kafka import KafkaProducer
 
 from models.identity import Identity, IdentityKind
 from streams.local.demo.batching import kafka_partition, pack_batches
 from streams.local.demo.journeys import generate
 from streams.local.demo.options import GeneratorOptions
 from streams.redis.keys import PersonKeys
+from tests.bench.backlog import produce_all
 from tests.bench.pipeline import PARTITIONS, bench_worker
 from tests.bench.results import Results
 from tests.integration.harness import Services
@@ -92,28 +93,18 @@ def bench_worker_memory(
         kafka_partition(lambda _topic: PARTITIONS),
         frozenset(worker.topics.inputs),
     )
-    producer = KafkaProducer(
-        bootstrap_servers=services.kafka_broker,
-        linger_ms=20,
-        batch_size=512 * 1024,
-        max_request_size=2 << 20,
-    )
-    failures: list[BaseException] = []
-    records = sent_events = 0
-    for record in packed:
-        if sent_events >= events:
-            break
-        future = producer.send(record.topic, key=record.key, value=record.value)
-        future.add_errback(failures.append)
-        records += 1
-        if record.valid:
-            sent_events += len(orjson.loads(record.value).get("batch", [None]))
-        if records % 2000 == 0:  # a generated stream outruns the client: bound its buffer
-            producer.flush(timeout=300)
-    producer.flush(timeout=300)
-    producer.close()
-    if failures:
-        raise RuntimeError(f"{len(failures)} of {records:,} records not written: {failures[0]!r}")
+    sent_events = 0
+
+    def until_enough() -> Iterator[tuple[str, bytes | None, bytes]]:
+        nonlocal sent_events
+        for record in packed:
+            if sent_events >= events:
+                return
+            if record.valid:
+                sent_events += len(orjson.loads(record.value).get("batch", [None]))
+            yield record.topic, record.key, record.value
+
+    records = produce_all(services.kafka_broker, until_enough())
     early_mark = sent_events // 10
     worker.start()
     try:

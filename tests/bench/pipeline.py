@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 
 from tests.bench.backlog import Backlog, build_backlog, customers_differing, produce_all, time_drain
+from tests.bench.cpu_shares import cpu_seconds
 from tests.bench.limits import ceiling_records_per_s, raw_limit
 from tests.bench.results import Results
 from tests.integration.harness import Services, WorkerProcess
@@ -45,9 +46,7 @@ class DrainCosts:
 
     def worker_cpu_s(self) -> float:
         assert self._worker.process is not None
-        fields = Path(f"/proc/{self._worker.process.pid}/stat").read_text().rsplit(")", 1)[1]
-        utime, stime = fields.split()[11:13]
-        return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self._worker.process.pid)
 
     def _redis_commands(self) -> int:
         return int(self._redis.info("stats")["total_commands_processed"])
