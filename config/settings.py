@@ -45,6 +45,11 @@ class Settings:
         "node of a Redis Cluster",
     )
     app_id: str = _setting("APP_ID", "omnichannel-context", "Consumer group id and faust app name")
+    data_dir: str = _setting(
+        "DATA_DIR",
+        "",
+        "Directory of faust's local state; empty means '<APP_ID>-data' in the working directory",
+    )
     topic_partitions: int = _setting(
         "TOPIC_PARTITIONS", 8, "Partitions per topic when the engine creates topics"
     )

@@ -74,6 +74,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         topic_partitions=settings.topic_partitions,
         topic_disable_leader=True,
         store="memory://",
+        **({"datadir": settings.data_dir} if settings.data_dir else {}),
         # faust binds web_bind (default 0.0.0.0, every interface) and only advertises
         # web_host; WEB_HOST is the address to listen on.
         web_bind=settings.web_host,

@@ -37,6 +37,7 @@ def create_ceiling_app(settings: Settings, stats_path: Path) -> App:
         topic_partitions=settings.topic_partitions,
         topic_disable_leader=True,
         store="memory://",
+        **({"datadir": f"{settings.data_dir}-ceiling"} if settings.data_dir else {}),
         web_enabled=False,
     )
     stats: dict[str, float] = {"records": 0, "first": 0.0, "last": 0.0}

@@ -100,6 +100,8 @@ class WorkerProcess:
             "KAFKA_BROKER": self.services.kafka_broker,
             "REDIS_URL": self.services.redis_url,
             "APP_ID": f"omni-{self.namespace}",
+            # faust writes its state beside the logs, not into the checkout
+            "DATA_DIR": str(self.log_dir / f"data-{self.namespace}"),
             "TOPIC_PARTITIONS": str(self.partitions),
             "WEB_PORT": str(self.web_port),
             "LOG_LEVEL": "info",

@@ -217,6 +217,7 @@ EXPECTED_DEFAULTS = {
     "KAFKA_BROKER": "kafka://127.0.0.1:9092",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "APP_ID": "omnichannel-context",
+    "DATA_DIR": "",
     "TOPIC_PARTITIONS": "8",
     "TOPIC_REPLICATION": "1",
     "WEB_HOST": "127.0.0.1",
