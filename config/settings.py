@@ -154,6 +154,12 @@ class Settings:
     offer_rules_path: str = _setting(
         "OFFER_RULES_PATH", "", "Offer rules file; empty means the shipped config/offers.toml"
     )
+    rules_reload_interval_s: float = _setting(
+        "RULES_RELOAD_INTERVAL_S",
+        5.0,
+        "How often the worker re-reads the offer rules file and applies a changed, valid "
+        "version (an invalid one is logged and the rules in effect stay); 0 turns it off",
+    )
     clock_max_ahead_s: float = _setting(
         "CLOCK_MAX_AHEAD_S",
         60.0,
@@ -260,6 +266,11 @@ class Settings:
         if self.decision_grace_ms < 0:
             raise ConfigError(
                 f"DECISION_GRACE_MS must not be negative, got {self.decision_grace_ms}"
+            )
+        if not (self.rules_reload_interval_s >= 0 and math.isfinite(self.rules_reload_interval_s)):
+            raise ConfigError(
+                "RULES_RELOAD_INTERVAL_S must be 0 (off) or positive and finite, "
+                f"got {self.rules_reload_interval_s}"
             )
         if not (self.api_rate_limit_per_s >= 0 and math.isfinite(self.api_rate_limit_per_s)):
             raise ConfigError(

@@ -19,7 +19,7 @@ from faust.types import EventT, StreamT
 
 from config import Settings
 from models.context import ContextLimits, LifecycleThresholds
-from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
+from models.offers.rules_file import DEFAULT_RULES_PATH
 from models.parsing import EventParser
 from streams.kafka.acks import withhold
 from streams.kafka.security import faust_credentials
@@ -27,6 +27,7 @@ from streams.kafka.transport import App
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
+from streams.pipeline.live_rules import LiveRules
 from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.pipeline.timers import TimerFiring
 from streams.redis.client import redis_client
@@ -38,7 +39,6 @@ from streams.redis.signals import SignalReader
 from streams.web.api import add_api
 from streams.web.console import ConsoleDeps, add_console
 from streams.web.console.deadletters import DeadLetterSamples
-from streams.web.console.deps import rules_in_effect
 from streams.web.console.session import Sessions
 from streams.web.dependencies import ApiDeps
 from streams.web.server import LimitedWeb, ServerLimits
@@ -92,8 +92,8 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     )
     redis = redis_client(settings.redis_url, socket_timeout=10, health_check_interval=30)
     gateway = RedisGateway(redis)
-    rules_path = settings.offer_rules_path or DEFAULT_RULES_PATH
-    rules = load_rules(rules_path)
+    live_rules = LiveRules(settings.offer_rules_path or DEFAULT_RULES_PATH)
+    rules = live_rules.rules
     store = RedisContextStore(
         gateway,
         dedupe_ttl_s=settings.dedupe_ttl_s,
@@ -160,30 +160,33 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     for topic_name in settings.topics.inputs:
         _add_ingest_agent(app, topic_name, pipeline, settings)
     _add_timer(app, TimerFiring(engine, metrics), settings)
-    add_api(
-        app,
-        ApiDeps(
-            store=store,
-            signals=signals,
-            rules=rules,
-            metrics=metrics,
-            token=settings.api_token,
-            input_topics=frozenset(settings.topics.inputs),
-            consumer=lambda: app.consumer,
-            rate_limit_per_s=settings.api_rate_limit_per_s,
-            retries=retries,
-            processed=pipeline.processed,
-            lag_from_fetches=settings.lag_from_fetches,
-        ),
+    api_deps = ApiDeps(
+        store=store,
+        signals=signals,
+        rules=rules,
+        metrics=metrics,
+        token=settings.api_token,
+        input_topics=frozenset(settings.topics.inputs),
+        consumer=lambda: app.consumer,
+        rate_limit_per_s=settings.api_rate_limit_per_s,
+        retries=retries,
+        processed=pipeline.processed,
+        lag_from_fetches=settings.lag_from_fetches,
+        live_rules=live_rules,
     )
-    add_console(
-        app,
-        ConsoleDeps(
-            rules=rules_in_effect(rules_path, rules),
-            sessions=Sessions(settings.api_token),
-            samples=deadletter_samples,
-        ),
+    add_api(app, api_deps)
+    console_deps = ConsoleDeps(
+        rules=live_rules,
+        sessions=Sessions(settings.api_token),
+        samples=deadletter_samples,
     )
+    add_console(app, console_deps)
+    _follow_rules(app, live_rules, metrics, settings.rules_reload_interval_s)
+    # One synchronous step, in this order: no await sees half the components switched.
+    live_rules.subscribe(engine.use_rules)
+    live_rules.subscribe(signals.use_rules)
+    live_rules.subscribe(lambda new: setattr(store, "caps", new.caps))
+    live_rules.subscribe(lambda new: setattr(api_deps, "rules", new))
     if not settings.api_token:
         log.warning("API_TOKEN is not set: the customer API answers 401 api_disabled")
 
@@ -196,6 +199,24 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             log.warning("could not preload the Redis scripts yet", exc_info=True)
 
     return app
+
+
+def _follow_rules(app: App, live: LiveRules, metrics: Metrics, interval_s: float) -> None:
+    """Re-read the rules file every ``interval_s`` (never with 0); count what happened."""
+    metrics.rules_info.labels(live.rules.version).set(1)
+    if interval_s <= 0:
+        return
+
+    async def reload_rules() -> None:
+        shown, rejected = live.rules.version, live.rejected
+        if live.check():
+            metrics.rules_info.remove(shown)
+            metrics.rules_info.labels(live.rules.version).set(1)
+            metrics.rules_reloads.labels("applied").inc()
+        elif live.rejected > rejected:
+            metrics.rules_reloads.labels("rejected").inc()
+
+    app.timer(interval_s, on_leader=False)(reload_rules)
 
 
 def _add_ingest_agent(

@@ -182,3 +182,15 @@ class Metrics:
             registry=r,
         )
         self.up = Gauge(f"{PREFIX}_worker_up", "1 while the worker processes records", registry=r)
+        self.rules_info = Gauge(
+            f"{PREFIX}_offer_rules_info",
+            "1 for the version of the offer rules in effect (the file's SHA-256, 12 digits)",
+            ["version"],
+            registry=r,
+        )
+        self.rules_reloads = Counter(
+            f"{PREFIX}_offer_rules_reloads_total",
+            "Changed rules files: applied, or rejected (the rules in effect stay)",
+            ["outcome"],
+            registry=r,
+        )

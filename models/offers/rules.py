@@ -92,6 +92,9 @@ class OfferRules:
     cross_sell: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # At most MAX_TREND_WINDOW_MS.
     trend_window_ms: int = 3_600_000
+    # Which rules file decided: see models.offers.rules_file.rules_version. Not part of
+    # equality, so the same rules read from two copies of a file compare equal.
+    version: str = field(default="", compare=False)
 
     def rule(self, trigger_type: TriggerType) -> TriggerRule | None:
         """The rule for a type, or None when it is absent or disabled."""

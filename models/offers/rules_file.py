@@ -17,10 +17,12 @@ Durations are written as text: ``"45s"``, ``"30m"``, ``"24h"``, ``"90d"``,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ __all__ = [
     "load_rules",
     "parse_duration_ms",
     "parse_rules",
+    "parse_rules_file",
+    "rules_version",
 ]
 
 #: The rules file shipped with the repository.
@@ -91,24 +95,39 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
     )
 
 
+def rules_version(raw: bytes) -> str:
+    """The version of a rules file: the first 12 hex digits of the SHA-256 of its bytes.
+    The file has no version field to forget to bump; any edit is a new version, and the
+    same bytes are the same version on every worker."""
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
 def load_rules(path: str | os.PathLike[str]) -> OfferRules:
     """Read and validate a rules file. Any problem (unreadable file, TOML syntax
     error, invalid value) raises :class:`RulesError` whose message starts with the
     file's path (and, for syntax errors, the line and column)."""
-    shown = os.fspath(path)
     try:
         with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+            raw = handle.read()
     except OSError as exc:
-        raise RulesError(f"{shown}: cannot read the offer rules file: {exc}") from None
+        raise RulesError(f"{os.fspath(path)}: cannot read the offer rules file: {exc}") from None
+    return parse_rules_file(raw, os.fspath(path))
+
+
+def parse_rules_file(raw: bytes, shown: str) -> OfferRules:
+    """Validate the bytes of a rules file into :class:`OfferRules` carrying their
+    :func:`rules_version`. Errors are :class:`RulesError` prefixed with ``shown``."""
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RulesError(f"{shown}: the offer rules file is not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{shown}{_toml_error_location(str(exc))}") from None
     try:
-        return parse_rules(document)
+        rules = parse_rules(document)
     except RulesError as exc:
         raise RulesError(f"{shown}: {exc}", exc.field) from None
+    return replace(rules, version=rules_version(raw))
 
 
 # --------------------------------------------------------------------------- sections

@@ -30,7 +30,9 @@ def trigger_document(
     rule: TriggerRule,
     now_ms: int,
     thresholds: LifecycleThresholds = DEFAULT_THRESHOLDS,
+    rules_version: str = "",
 ) -> dict[str, Any]:
+    """The trigger record; ``rules_version`` names the rules file that decided it."""
     if channel.channel is None:
         # Without a consented channel the decision is a suppression, never a trigger.
         raise ValueError("a trigger needs a channel; report no_consent instead")
@@ -54,6 +56,7 @@ def trigger_document(
             "total_spent": context.total_spent,
             "preferred_store": preferred_store(context),
         },
+        "rules_version": rules_version,
     }
     if channel.send_after_ms is not None:
         document["send_after"] = iso(channel.send_after_ms)
@@ -66,12 +69,14 @@ def suppression_document(
     detail: str,
     now_ms: int,
     beaten_by: Candidate | None = None,
+    rules_version: str = "",
 ) -> dict[str, Any]:
     document: dict[str, Any] = {
         **_about(candidate),
         "reason": {"code": reason.value, "text": detail},
         "caused_by": list(candidate.caused_by),
         "decided_at": iso(now_ms),
+        "rules_version": rules_version,
     }
     if reason is SuppressionReason.LOWER_PRIORITY and beaten_by is not None:
         document["beaten_by"] = {

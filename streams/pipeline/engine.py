@@ -91,6 +91,16 @@ class OfferEngine:
         self.wall_clock = wall_clock
         self.restocks = RestockReevaluation(self, metrics)
 
+    def use_rules(self, rules: OfferRules) -> None:
+        """Live rules: decisions from now on follow these (and carry their version)."""
+        self.rules = rules
+
+    def stamp(self, plan: PersonPlan) -> None:
+        """Note the rules version on a plan as its first decision is made: the plan is
+        emitted after awaits, by which time a reload may have swapped the rules."""
+        if not plan.rules_version:
+            plan.rules_version = self.rules.version
+
     async def plan(self, people: list[PersonUpdate]) -> None:
         """Decide for every person of a batch on their folded context (the store's Planner)."""
         updates = [person for person in people if person.events]
@@ -119,6 +129,7 @@ class OfferEngine:
         candidates: Sequence[Candidate],
     ) -> None:
         """Arbitrate, choose the channel, and ask for a contact slot for the winner."""
+        self.stamp(plan)
         winner = self._arbitrate(plan, candidates)
         if winner is None:
             return
@@ -143,9 +154,9 @@ class OfferEngine:
         )
         plan.decisions.append(PlannedContact(winner, choice, context, rule))
 
-    @staticmethod
-    def _arbitrate(plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
+    def _arbitrate(self, plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
         """The winner of candidates arising together; the others are suppressed for it."""
+        self.stamp(plan)
         arbitration = arbitrate(candidates)
         winner = arbitration.winner
         for loser in arbitration.losers:
@@ -164,9 +175,10 @@ class OfferEngine:
     async def emit_plan(self, owner: Identity, plan: PersonPlan, outbox: Outbox) -> None:
         """Turn a committed plan into records: triggers for granted slots, suppressions else."""
         verdicts = iter(plan.verdicts)
+        version = plan.rules_version or self.rules.version
         for decision in plan.decisions:
             if isinstance(decision, Suppression):
-                await self._suppress(outbox, owner, decision)
+                await self._suppress(outbox, owner, decision, version)
                 continue
             verdict = next(verdicts)
             candidate = decision.candidate
@@ -175,13 +187,16 @@ class OfferEngine:
                 judged = PressureVerdict(reason, verdict.day_count, verdict.week_count)
                 detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
                 await self._suppress(
-                    outbox, owner, Suppression(candidate, reason, detail, candidate.decided_ms)
+                    outbox,
+                    owner,
+                    Suppression(candidate, reason, detail, candidate.decided_ms),
+                    version,
                 )
                 continue
             if verdict.verdict == "existing" and verdict.state == "emitted":
                 self._metrics.triggers_repeated.labels(candidate.type.value).inc()
                 continue
-            await self._send(outbox, owner, decision)
+            await self._send(outbox, owner, decision, version)
 
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
@@ -239,7 +254,9 @@ class OfferEngine:
         queue_mark_emitted(trip, outbox.sent)
         queue_record(trip, outbox.history, self._history_max)
 
-    async def _send(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
+    async def _send(
+        self, outbox: Outbox, owner: Identity, decision: PlannedContact, rules_version: str
+    ) -> None:
         candidate, choice = decision.candidate, decision.choice
         document = trigger_document(
             candidate,
@@ -248,6 +265,7 @@ class OfferEngine:
             decision.rule,
             candidate.decided_ms,
             self.contexts.thresholds,
+            rules_version,
         )
         topic = getattr(self._topics, topic_of(candidate.type))
         outbox.deliveries.append(
@@ -261,7 +279,9 @@ class OfferEngine:
         if 0 <= lag_s < 86_400:  # live traffic only; a backfill's lag is its age
             self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
 
-    async def _suppress(self, outbox: Outbox, owner: Identity, suppression: Suppression) -> None:
+    async def _suppress(
+        self, outbox: Outbox, owner: Identity, suppression: Suppression, rules_version: str
+    ) -> None:
         decision = suppression.decision
         document = suppression_document(
             decision,
@@ -269,6 +289,7 @@ class OfferEngine:
             suppression.detail,
             suppression.at_ms,
             suppression.beaten_by,
+            rules_version,
         )
         outbox.deliveries.append(
             await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))

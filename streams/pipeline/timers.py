@@ -68,6 +68,7 @@ class TimerFiring:
             # Decided at the deadline, in event time, so a replay decides the same.
             outcome = on_due(pending, context, self._engine.rules, pending.due_ms)
             if isinstance(outcome, Expired):
+                self._engine.stamp(plans[owner])
                 plans[owner].decisions.append(
                     Suppression(outcome.pending, outcome.reason, outcome.detail, pending.due_ms)
                 )

@@ -68,6 +68,8 @@ class PersonPlan:
     # The engine's own record of its decisions, read back after the commit.
     decisions: list[Any] = field(default_factory=list)
     verdicts: list[ContactVerdict] = field(default_factory=list)
+    # The rules version its decisions were made under (rules reload between batches).
+    rules_version: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.contacts or self.timers or self.decisions)

@@ -106,6 +106,14 @@ class SignalReader:
         # time, which a backfill puts anywhere. Each spans its minutes, plus one.
         self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
 
+    def use_rules(self, rules: OfferRules) -> None:
+        """Live rules: a new trend window sizes the cache anew, and totals summed over
+        the old window are forgotten."""
+        if rules.trend_window_ms != self._rules.trend_window_ms:
+            self._totals.clear()
+            self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
+        self._rules = rules
+
     async def read(self, request: SignalRequest) -> Signals:
         """Stock for the requested ``(store, product)`` pairs; trending products of the
         requested categories over the window ending at ``request.trends_at_ms``. One round

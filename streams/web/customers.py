@@ -50,9 +50,18 @@ async def next_best_offer(request: web.Request) -> web.Response:
         candidate = result.best.candidate
         rule = deps.rules.triggers[candidate.type]
         thresholds = deps.store.thresholds
-        best = trigger_document(candidate, result.best.channel, found, rule, now, thresholds)
+        best = trigger_document(
+            candidate, result.best.channel, found, rule, now, thresholds, deps.rules.version
+        )
     considered = [_assessed(item) for item in result.considered]
-    return json_response({"best": best, "considered": considered, "reserved": False})
+    return json_response(
+        {
+            "best": best,
+            "considered": considered,
+            "reserved": False,
+            "rules_version": deps.rules.version,
+        }
+    )
 
 
 async def export(request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from faust.types import ConsumerT
 
 from models.offers.rules import OfferRules
 from streams.metrics import Metrics
+from streams.pipeline.live_rules import LiveRules
 from streams.pipeline.retries import Retries
 from streams.redis.contexts import RedisContextStore
 from streams.redis.signals import SignalReader
@@ -44,6 +45,9 @@ class ApiDeps:
     processed: Mapping[tuple[str, int], int] = field(default_factory=dict)
     # Lag's end offsets from fetch responses, not ListOffsets (KAFKA_LAG_FROM_FETCHES).
     lag_from_fetches: bool = False
+    # The rules file behind ``rules`` and its reloads (``/rules``); None in tests
+    # that hand the API fixed rules.
+    live_rules: LiveRules | None = None
 
     async def refresh_scrape_gauges(self) -> None:
         """Lag and pending timers as of now: for ``/metrics`` and the console's Live page."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from streams.web import customers, operations
+from streams.web.rules import rules
 from streams.web.trends import trends
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -30,6 +31,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{CUSTOMER}/export", customers.export, protected=True),
     Route("DELETE", CUSTOMER, customers.erase, protected=True),
     Route("GET", "/trends", trends, protected=True),
+    Route("GET", "/rules", rules, protected=True),
     Route("GET", "/health", operations.health, protected=False),
     Route("GET", "/ready", operations.ready, protected=False),
     Route("GET", "/metrics", operations.metrics, protected=False),

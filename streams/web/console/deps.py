@@ -3,43 +3,15 @@ version, the sessions, the dead-letter samples, and a throughput meter."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aiohttp import web
 
-from models.offers.rules import OfferRules
-from models.offers.rules_file import RulesError, parse_rules
+from streams.pipeline.live_rules import LiveRules
 from streams.web.console.deadletters import DeadLetterSamples
 from streams.web.console.session import Sessions
-
-
-@dataclass(frozen=True, slots=True)
-class RulesInEffect:
-    """The rules file the worker runs on. There is no version field in the file, so its
-    version is the SHA-256 of its bytes; ``matches`` is False when the file on disk no
-    longer gives the rules the worker loaded (edited since: a restart applies it)."""
-
-    path: str
-    text: str
-    sha256: str
-    matches: bool
-
-
-def rules_in_effect(path: str | os.PathLike[str], loaded: OfferRules) -> RulesInEffect:
-    raw = Path(path).read_bytes()
-    try:
-        matches = parse_rules(tomllib.loads(raw.decode("utf-8"))) == loaded
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RulesError):
-        matches = False
-    return RulesInEffect(
-        os.fspath(path), raw.decode("utf-8", "replace"), hashlib.sha256(raw).hexdigest(), matches
-    )
 
 
 class RateMeter:
@@ -64,7 +36,7 @@ class RateMeter:
 
 @dataclass
 class ConsoleDeps:
-    rules: RulesInEffect
+    rules: LiveRules  # the rules file in effect, its version, and a rejected edit
     sessions: Sessions
     samples: DeadLetterSamples = field(default_factory=DeadLetterSamples)
     meter: RateMeter = field(default_factory=RateMeter)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from models.context.document import iso
 from models.offers.best_offer import BestOffer
 from models.offers.rules import OfferRules
 from models.offers.rules_file import RulesError, _toml_error_location, parse_rules
 from models.offers.texts import duration_text
+from streams.pipeline.live_rules import LiveRules
 from streams.web.console.auth import html_response, session_of
-from streams.web.console.deps import CONSOLE_DEPS, RulesInEffect
+from streams.web.console.deps import CONSOLE_DEPS
 from streams.web.console.html import Safe, facts, hidden_csrf, page, render, table
 from streams.web.console.lookup import MAX_ID_CHARS, customer_path, lookup
 from streams.web.console.offers_now import assess, render_best, verdict_badge
@@ -49,7 +51,9 @@ def check_rules(text: str) -> Checked:
 async def rules_page(request: web.Request) -> web.StreamResponse:
     _session, csrf = session_of(request)
     effect = request.app[CONSOLE_DEPS].rules
-    return html_response(_page(csrf, effect, request.app[API_DEPS].rules, effect.text, "", None))
+    return html_response(
+        _page(csrf, effect, request.app[API_DEPS].rules, effect.current.text, "", None)
+    )
 
 
 async def validate(request: web.Request) -> web.StreamResponse:
@@ -142,23 +146,27 @@ def _field(value: object) -> str:
 
 def _page(
     csrf: str,
-    effect: RulesInEffect,
+    effect: LiveRules,
     loaded: OfferRules,
     text: str,
     customer_id: str,
     result: Safe | None,
 ) -> str:
     warning = Safe("")
-    if not effect.matches:
+    if effect.rejection is not None:
         warning = render(
-            '<p class="error" role="alert">{}</p>',
-            "The file on disk no longer gives the rules this worker loaded: it was "
-            "edited since the worker started. A restart applies it.",
+            '<p class="error" role="alert">The file was changed on {} but not applied, and '
+            "the rules below stay in effect: {}</p>",
+            iso(effect.rejection.at_ms),
+            effect.rejection.error,
         )
     version = facts(
         {
             "File": effect.path,
-            "Version (SHA-256 of the file)": render("<code>{}</code>", effect.sha256),
+            "Version (SHA-256 of the file, 12 digits)": render(
+                "<code>{}</code>", effect.current.version
+            ),
+            "In effect since": iso(effect.current.applied_at_ms),
             "Contact caps": f"{loaded.caps.per_day} a day, {loaded.caps.per_week} a week",
             "Quiet hours": _quiet(loaded),
             "Trend window": duration_text(loaded.trend_window_ms),

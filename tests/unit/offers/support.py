@@ -238,4 +238,5 @@ TRIGGER_CONTRACT = (
     "created_at",
     "expires_at",
     "context",
+    "rules_version",
 )

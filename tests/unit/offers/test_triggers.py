@@ -101,7 +101,9 @@ def test_a_lower_priority_suppression_names_the_winner() -> None:
     )
     assert arbitrate([loser, winner]).winner == winner
     reason = SuppressionReason.LOWER_PRIORITY
-    document = suppression_document(loser, reason, "beaten", NOW, beaten_by=winner)
+    document = suppression_document(
+        loser, reason, "beaten", NOW, beaten_by=winner, rules_version="0123456789ab"
+    )
     assert document == {
         "trigger_id": loser.trigger_id,
         "type": "cross_sell",
@@ -110,6 +112,7 @@ def test_a_lower_priority_suppression_names_the_winner() -> None:
         "reason": {"code": "lower_priority", "text": "beaten"},
         "caused_by": ["m9"],
         "decided_at": "2024-06-01T12:06:00Z",
+        "rules_version": "0123456789ab",
         "beaten_by": {"trigger_id": winner.trigger_id, "type": "web_to_store", "score": 80.0},
     }
 
