@@ -94,6 +94,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     gateway = RedisGateway(redis)
     rules_path = settings.offer_rules_path or DEFAULT_RULES_PATH
     rules = load_rules(rules_path)
+    if not rules.identity.configured:
+        log.warning(
+            "the offer rules have no [identity] section: every source may link a visitor "
+            "to a customer (see the README, Trusted identity)"
+        )
     store = RedisContextStore(
         gateway,
         dedupe_ttl_s=settings.dedupe_ttl_s,
@@ -148,6 +153,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             max_record_bytes=settings.max_record_bytes,
             max_event_bytes=settings.max_event_bytes,
             max_future=timedelta(seconds=settings.max_future_s),
+            identity_trust=rules.identity,
         ),
         store,
         metrics,

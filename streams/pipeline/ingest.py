@@ -156,6 +156,9 @@ class IngestPipeline:
         personless = Counter(e.kind.value for e in batch.events if e.identity is None)
         for kind, count in personless.items():
             self._metrics.events_personless.labels(kind).inc(count)
+        unlinked = Counter(e.channel.value for e in batch.events if e.link_refused)
+        for channel, count in unlinked.items():
+            self._metrics.identity_claims_unlinked.labels(channel).inc(count)
         return batch
 
     async def _attempt(self, batch: ParsedBatch) -> BatchReport:
