@@ -11,9 +11,10 @@ from models.offers.decisions import (
     restock_reach,
     restock_watches,
 )
-from models.offers.restock import Restock, RestockReach, RestockWatch
+from models.offers.restock import Restock, RestockReach, RestockWatch, dropped, scope
 from models.offers.rules import TriggerType
 from tests.unit.offers.support import (
+    AS_USER,
     AS_VISITOR,
     IN_STOCK,
     NOW,
@@ -26,7 +27,7 @@ from tests.unit.offers.support import (
     store_customer,
     trigger_rule,
 )
-from tests.unit.test_context_support import DAY, at_ms, fold_all, ordered, product
+from tests.unit.test_context_support import DAY, at_ms, fold_all, ordered, product, removed
 
 BIS = TriggerType.BACK_IN_STOCK
 RULES = offer_rules(back_in_stock=trigger_rule(BIS), disabled=(TriggerType.WEB_TO_STORE,))
@@ -120,3 +121,10 @@ def test_at_their_store_web_to_store_outranks_it_and_it_is_suppressed() -> None:
     ranked = arbitrate(found)
     assert ranked.winner is not None and ranked.winner.type is TriggerType.WEB_TO_STORE
     assert [c.type for c in ranked.losers] == [BIS]
+
+
+def test_basket_products_are_in_the_erasure_scope_online_and_at_their_stores() -> None:
+    context = fold_all([*store_customer(), add("a1", 0, "p9")])
+    assert {(ONLINE_STOCK, "p9"), (STORE, "p9")} <= scope(context)
+    emptied = fold_all([*store_customer(), add("a1", 0, "p9"), removed("r1", 1, "p9", **AS_USER)])
+    assert (ONLINE_STOCK, "p9") in dropped(context, emptied)
