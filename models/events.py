@@ -76,9 +76,14 @@ class Order:
     store_id: str | None
 
 
+# The store id of online stock (a ``Stock Updated`` from web or mobile with no store):
+# "." is no valid store id (:func:`models.json_fields.checked_id`), so no store shares it.
+ONLINE_STOCK = "."
+
+
 @dataclass(frozen=True, slots=True)
 class StockLevel:
-    store_id: str
+    store_id: str  # ONLINE_STOCK for the online shop's stock
     product_id: str
     quantity: int
 
@@ -101,6 +106,9 @@ class Event:
     stock: StockLevel | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     query: str | None = None
+    # The event came with a userId from a source not trusted to link it to its
+    # anonymousId (:mod:`models.identity_trust`): it was kept as the visitor's.
+    link_refused: bool = False
 
     # Derived once: sorting, dedupe scores, clocks and timers read them many times per event.
     event_time_ms: int = field(init=False, repr=False, compare=False)

@@ -42,6 +42,7 @@ class RejectReason(StrEnum):
     OUT_OF_RANGE = "out_of_range"
     INVALID_ID = "invalid_id"
     PROCESSING_ERROR = "processing_error"
+    UNTRUSTED_IDENTITY_LINK = "untrusted_identity_link"
 
 
 class InvalidEvent(ValueError):

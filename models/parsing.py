@@ -17,6 +17,7 @@ import orjson
 from models import payloads
 from models.bounds import MAX_ID_CHARS, MAX_TEXT_CHARS
 from models.events import TRACK_KINDS, CallType, Channel, Event, EventKind
+from models.identity_trust import TRUST_ALL, IdentityTrust, event_source
 from models.json_fields import (
     InvalidEvent,
     RejectReason,
@@ -66,6 +67,7 @@ class EventParser:
     max_record_bytes: int = 512 * 1024
     max_event_bytes: int = 32 * 1024
     max_future: timedelta = timedelta(hours=24)
+    identity_trust: IdentityTrust = TRUST_ALL
 
     def parse_record(self, raw: bytes, now: datetime) -> ParsedRecord:
         if len(raw) > self.max_record_bytes:
@@ -175,7 +177,7 @@ class EventParser:
         elif kind is EventKind.CHECKOUT_STARTED or kind is EventKind.CART_VIEWED:
             fields["products"] = payloads.products(properties, required=False)
         elif kind is EventKind.STOCK_UPDATED:
-            fields["stock"] = payloads.stock(properties)
+            fields["stock"] = payloads.stock(properties, channel)
         elif kind is EventKind.CONSENT_UPDATED:
             fields["consent"] = payloads.consent(properties)
         elif kind is EventKind.PRODUCTS_SEARCHED:
@@ -192,6 +194,16 @@ class EventParser:
             raise InvalidEvent(
                 RejectReason.MISSING_IDENTITY, "one of userId or anonymousId is required"
             )
+        link_refused = False
+        if user_id is not None and anonymous_id is not None:
+            source = event_source(context)
+            if not self.identity_trust.trusts(channel, source):
+                if kind is EventKind.IDENTIFY:
+                    raise InvalidEvent(
+                        RejectReason.UNTRUSTED_IDENTITY_LINK,
+                        self.identity_trust.refusal(channel, source),
+                    )
+                user_id, link_refused = None, True
         return Event(
             message_id=message_id,
             call=call,
@@ -202,6 +214,7 @@ class EventParser:
             timestamp=timestamp,
             channel=channel,
             properties=properties,
+            link_refused=link_refused,
             **fields,
         )
 

@@ -15,7 +15,7 @@ from models.bounds import (
     MAX_STOCK_UNITS,
     MAX_TEXT_CHARS,
 )
-from models.events import CONSENT_CHANNELS, Channel, Order, Product, StockLevel
+from models.events import CONSENT_CHANNELS, ONLINE_STOCK, Channel, Order, Product, StockLevel
 from models.json_fields import (
     InvalidEvent,
     RejectReason,
@@ -92,9 +92,11 @@ def order(properties: dict[str, Any], listed: tuple[Product, ...], channel: Chan
     return Order(order_id=order_id, total=total, currency=currency, store_id=store_id)
 
 
-def stock(properties: dict[str, Any]) -> StockLevel:
+def stock(properties: dict[str, Any], channel: Channel) -> StockLevel:
+    """A store's stock; from web or mobile with no ``store_id``, the online shop's."""
+    online = channel is not Channel.STORE and properties.get("store_id") is None
     return StockLevel(
-        store_id=code(properties, "store_id", "properties.store_id"),
+        store_id=ONLINE_STOCK if online else code(properties, "store_id", "properties.store_id"),
         product_id=code(properties, "product_id", "properties.product_id"),
         quantity=integer(
             properties,

@@ -94,6 +94,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     gateway = RedisGateway(redis)
     live_rules = LiveRules(settings.offer_rules_path or DEFAULT_RULES_PATH)
     rules = live_rules.rules
+    if not rules.identity.configured:
+        log.warning(
+            "the offer rules have no [identity] section: every source may link a visitor "
+            "to a customer (see the README, Trusted identity)"
+        )
     store = RedisContextStore(
         gateway,
         dedupe_ttl_s=settings.dedupe_ttl_s,
@@ -148,6 +153,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             max_record_bytes=settings.max_record_bytes,
             max_event_bytes=settings.max_event_bytes,
             max_future=timedelta(seconds=settings.max_future_s),
+            identity_trust=rules.identity,
         ),
         store,
         metrics,
@@ -184,6 +190,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     _follow_rules(app, live_rules, metrics, settings.rules_reload_interval_s)
     # One synchronous step, in this order: no await sees half the components switched.
     live_rules.subscribe(engine.use_rules)
+    live_rules.subscribe(lambda new: pipeline.trust_identities(new.identity))
     live_rules.subscribe(signals.use_rules)
     live_rules.subscribe(lambda new: setattr(store, "caps", new.caps))
     live_rules.subscribe(lambda new: setattr(api_deps, "rules", new))

@@ -150,6 +150,13 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.identity_claims_unlinked = Counter(
+            f"{PREFIX}_identity_claims_unlinked_total",
+            "Events with a userId and an anonymousId from a source [identity] does not trust: "
+            "kept as the visitor's, not linked (refused identify calls are dead letters)",
+            ["channel"],
+            registry=r,
+        )
         self.consumer_lag = Gauge(
             f"{PREFIX}_consumer_lag",
             "Records not processed yet: the high watermark minus the offset after the last "

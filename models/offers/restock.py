@@ -1,4 +1,4 @@
-"""Restocks: a product back in stock at a store is news for the customers who wanted it there.
+"""Restocks: a product back in stock at a store, or online, is news for who wanted it there.
 
 Stock is a store fact, recorded from every ``Stock Updated`` whoever sent it. A
 reading that takes a (store, product) from 0 units, or from unknown, to more than 0
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.context.state import CustomerContext
+from models.events import ONLINE_STOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +56,27 @@ class RestockReach:
 
 
 def scope(context: CustomerContext) -> frozenset[tuple[str, str]]:
-    """Every (store, product) a person may be watching: the stores they bought at, by the
-    products they recently viewed. What erasure clears, whatever their store was then."""
-    if not context.purchases_by_store or not context.recent_products:
+    """Every (store, product) a person may be watching: the online shop and the stores
+    they bought at, by the products they recently viewed or hold in their basket. What
+    erasure clears, whatever their store was then."""
+    products = _wanted(context)
+    if not products:
         return frozenset()
-    products = _viewed(context)
-    return frozenset((store, p) for store in context.purchases_by_store for p in products)
+    stores = (*context.purchases_by_store, ONLINE_STOCK)
+    return frozenset((store, p) for store in stores for p in products)
 
 
 def dropped(before: CustomerContext, after: CustomerContext) -> frozenset[tuple[str, str]]:
     """What a batch took out of the person's :func:`scope` (a product pushed out of their
-    recent views, a store out of their purchases): watches no erasure would find again."""
-    if before.purchases_by_store.keys() == after.purchases_by_store.keys() and _viewed(
+    recent views or basket, a store out of their purchases): watches no erasure would
+    find again."""
+    if before.purchases_by_store.keys() == after.purchases_by_store.keys() and _wanted(
         before
-    ) == _viewed(after):
+    ) == _wanted(after):
         return frozenset()  # the common case, without building the products of stores
     return scope(before) - scope(after)
 
 
-def _viewed(context: CustomerContext) -> set[str]:
-    return {view.product_id for view in context.recent_products}
+def _wanted(context: CustomerContext) -> set[str]:
+    viewed = {view.product_id for view in context.recent_products}
+    return viewed | {item.product_id for item in context.basket.items}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 
+from models.identity_trust import TRUST_ALL, IdentityTrust
+
 # Trends are live ("trending now"), and every minute of the window is one bucket that
 # is read, cached and kept in Redis: a day is the longest window.
 MAX_TREND_WINDOW_MS = 86_400_000
@@ -19,6 +21,11 @@ class TriggerType(StrEnum):
     WEB_TO_STORE = "web_to_store"
     CROSS_SELL = "cross_sell"
     REACTIVATION = "reactivation"
+    BACK_IN_STOCK = "back_in_stock"
+
+
+# Types added after the first release: a rules file without their table leaves them off.
+OPTIONAL_TRIGGER_TYPES = frozenset({TriggerType.BACK_IN_STOCK})
 
 
 class ContactChannel(StrEnum):
@@ -92,6 +99,8 @@ class OfferRules:
     cross_sell: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # At most MAX_TREND_WINDOW_MS.
     trend_window_ms: int = 3_600_000
+    # Who may link a visitor to a customer ([identity]; absent: every source).
+    identity: IdentityTrust = TRUST_ALL
     # Which rules file decided: see models.offers.rules_file.rules_version. Not part of
     # equality, so the same rules read from two copies of a file compare equal.
     version: str = field(default="", compare=False)

@@ -27,10 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from models.offers import rule_values as values
+from models.offers.identity_rules import SECTION as IDENTITY_SECTION
+from models.offers.identity_rules import parse_identity
 from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS, RulesError, parse_duration_ms
 from models.offers.rules import (
     MAX_TREND_WINDOW_MS,
+    OPTIONAL_TRIGGER_TYPES,
     ContactCaps,
     OfferRules,
     OfferTemplate,
@@ -54,6 +57,8 @@ __all__ = [
 DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parents[2] / "config" / "offers.toml"
 
 _SECTIONS = ("contact_pressure", "quiet_hours", "trends", "cross_sell", "triggers")
+# Sections added after the first release: a file written before them still loads.
+_OPTIONAL_SECTIONS = (IDENTITY_SECTION,)
 _CAPS_KEYS = ("max_per_day", "max_per_week")
 _QUIET_KEYS = ("start", "end", "timezone", "channels")
 _TRENDS_KEYS = ("window",)
@@ -69,7 +74,7 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
     :class:`OfferRules`, durations in milliseconds. Raises :class:`RulesError` on the
     first problem found; nothing is returned half-built."""
     root = values.table(document, "")
-    values.check_keys(root, "", _SECTIONS, _SECTIONS, what="section")
+    values.check_keys(root, "", _SECTIONS + _OPTIONAL_SECTIONS, _SECTIONS, what="section")
     caps = _parse_caps(
         values.table(root["contact_pressure"], "contact_pressure"), "contact_pressure"
     )
@@ -86,13 +91,17 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
         )
     cross_sell = _parse_cross_sell(values.table(root["cross_sell"], "cross_sell"), "cross_sell")
     triggers = _parse_triggers(values.table(root["triggers"], "triggers"), "triggers")
-    return OfferRules(
+    rules = OfferRules(
         triggers=triggers,
         caps=caps,
         quiet_hours=quiet_hours,
         cross_sell=cross_sell,
         trend_window_ms=trend_window_ms,
     )
+    if IDENTITY_SECTION in root:
+        identity = values.table(root[IDENTITY_SECTION], IDENTITY_SECTION)
+        rules = replace(rules, identity=parse_identity(identity))
+    return rules
 
 
 def rules_version(raw: bytes) -> str:
@@ -185,6 +194,8 @@ def _parse_triggers(table: Mapping[str, Any], path: str) -> dict[TriggerType, Tr
     for trigger_type in TriggerType:
         field = values.join(path, trigger_type.value)
         if trigger_type.value not in table:
+            if trigger_type in OPTIONAL_TRIGGER_TYPES:
+                continue  # off: OfferRules.rule() answers None
             raise RulesError(
                 f"{field} is missing; set enabled = false to turn it off",
                 field,

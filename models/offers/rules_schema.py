@@ -15,9 +15,11 @@ import json
 import sys
 from typing import Any
 
+from models.events import Channel
+from models.offers.identity_rules import SECTION as IDENTITY_SECTION
 from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS
-from models.offers.rules import ContactChannel, TriggerType
+from models.offers.rules import OPTIONAL_TRIGGER_TYPES, ContactChannel, TriggerType
 from models.offers.rules_file import MAX_RESTOCK_PEOPLE
 
 #: What the worker checks and the schema cannot say; each is tested as such.
@@ -190,11 +192,34 @@ def rules_schema() -> dict[str, Any]:
             },
             "triggers": _table(
                 {trigger_type.value: _trigger(trigger_type) for trigger_type in TriggerType},
-                "Every trigger type must be present; enabled = false turns one off.",
+                "Every trigger type but the optional ones ("
+                + ", ".join(sorted(t.value for t in OPTIONAL_TRIGGER_TYPES))
+                + ") must be present; enabled = false turns one off.",
+                required=[t.value for t in TriggerType if t not in OPTIONAL_TRIGGER_TYPES],
+            ),
+            IDENTITY_SECTION: _table(
+                {
+                    "trusted_channels": {
+                        "type": "array",
+                        "items": {"enum": [channel.value for channel in Channel]},
+                        "uniqueItems": True,
+                        "description": "context.channel values whose events may link a "
+                        "visitor to a customer.",
+                    },
+                    "trusted_sources": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": NOT_BLANK},
+                        "uniqueItems": True,
+                        "description": "context.library.name values (the sending library) "
+                        "whose events may link a visitor to a customer.",
+                    },
+                },
+                "Optional: who may link a visitor to a customer (absent: every source).",
             ),
         },
         "What the engine offers, to whom, when and how often. The worker validates the "
         "file again, with checks this schema cannot make: " + "; ".join(VALIDATOR_ONLY) + ".",
+        required=["contact_pressure", "quiet_hours", "trends", "cross_sell", "triggers"],
     )
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

@@ -21,13 +21,14 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 from models.deadletter import deadletter_record
 from models.events import Event
 from models.identity import Identity
+from models.identity_trust import IdentityTrust
 from models.parsing import EventParser, Rejection
 from streams.metrics import Metrics
 from streams.pipeline.records import (
@@ -136,6 +137,10 @@ class IngestPipeline:
             label, records, attempt, transient=_retryable, on_retry=self._retrying
         )
 
+    def trust_identities(self, trust: IdentityTrust) -> None:
+        """Live rules: links from these sources only, from the next batch on."""
+        self._parser = replace(self._parser, identity_trust=trust)
+
     def _retrying(self, exc: BaseException, delay: float) -> None:
         self._metrics.batch_retries.inc()
         if type(exc).__module__.startswith("redis"):
@@ -156,6 +161,9 @@ class IngestPipeline:
         personless = Counter(e.kind.value for e in batch.events if e.identity is None)
         for kind, count in personless.items():
             self._metrics.events_personless.labels(kind).inc(count)
+        unlinked = Counter(e.channel.value for e in batch.events if e.link_refused)
+        for channel, count in unlinked.items():
+            self._metrics.identity_claims_unlinked.labels(channel).inc(count)
         return batch
 
     async def _attempt(self, batch: ParsedBatch) -> BatchReport:

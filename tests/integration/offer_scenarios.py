@@ -115,14 +115,22 @@ class Customer:
 
 
 def stock_update(
-    worker: WorkerProcess, store: str, product_id: str, units: int, at: datetime | None = None
+    worker: WorkerProcess,
+    store: str | None,
+    product_id: str,
+    units: int,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Publish a ``Stock Updated`` as PRODUCT.md describes it: about no person, keyed by store."""
-    properties = {"store_id": store, "product_id": product_id, "quantity": units}
-    document = _document("Stock Updated", "track", "store", at, properties)
+    """Publish a ``Stock Updated`` as PRODUCT.md describes it: about no person, keyed by
+    store; with no store, the web shop's online stock."""
+    properties: dict[str, Any] = {"product_id": product_id, "quantity": units}
+    if store is not None:
+        properties["store_id"] = store
+    channel = "store" if store is not None else "web"
+    document = _document("Stock Updated", "track", channel, at, properties)
     produce(
         worker.services.kafka_broker,
-        [(worker.topics.inventory, store.encode(), orjson.dumps(document))],
+        [(worker.topics.inventory, (store or "online").encode(), orjson.dumps(document))],
     )
     return document
 

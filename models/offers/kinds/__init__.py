@@ -109,6 +109,7 @@ class Kind(ABC):
 # The kinds subclass Kind, so they are imported once it is defined.
 from models.offers.kinds import (  # noqa: E402
     abandoned_basket,
+    back_in_stock,
     browse_abandonment,
     cross_sell,
     reactivation,
@@ -123,5 +124,6 @@ KINDS: Mapping[TriggerType, Kind] = {
         web_to_store.KIND,
         cross_sell.KIND,
         reactivation.KIND,
+        back_in_stock.KIND,
     )
 }

@@ -18,6 +18,7 @@ from models.offers.decision import Candidate, Expired, PendingTrigger, Signals
 from models.offers.decisions import immediate_candidates, on_due, pending_triggers
 from models.offers.pressure import Contact
 from models.offers.rules import (
+    OPTIONAL_TRIGGER_TYPES,
     ContactCaps,
     ContactChannel,
     OfferRules,
@@ -96,6 +97,14 @@ def trigger_rule(kind: TriggerType, **overrides: Any) -> TriggerRule:
             "channels": (EMAIL, SMS, PUSH, ADS),
             "lapse_ms": 90 * DAY,
         },
+        TriggerType.BACK_IN_STOCK: {
+            "priority": 50,
+            "delay_ms": 0,
+            "cooldown_ms": 7 * DAY,
+            "channels": (EMAIL, PUSH),
+            "window_ms": 14 * DAY,
+            "restock_max_people": 500,
+        },
     }
     fields: dict[str, Any] = {
         "type": kind,
@@ -118,12 +127,16 @@ def offer_rules(
     quiet: QuietHours | None = None,
     **per_type: TriggerRule,
 ) -> OfferRules:
-    """All five rules enabled unless ``disabled``; ``per_type`` replaces one by type value."""
-    triggers = {kind: trigger_rule(kind) for kind in TriggerType}
+    """All five rules enabled unless ``disabled``; ``per_type`` replaces one by type value.
+    Optional types (back_in_stock) are absent unless given, as in an older rules file."""
+    triggers = {
+        kind: trigger_rule(kind) for kind in TriggerType if kind not in OPTIONAL_TRIGGER_TYPES
+    }
     for name, rule in per_type.items():
         triggers[TriggerType(name)] = rule
     for kind in disabled:
-        triggers[kind] = replace(triggers[kind], enabled=False)
+        if kind in triggers:
+            triggers[kind] = replace(triggers[kind], enabled=False)
     return OfferRules(
         triggers=triggers,
         caps=caps or ContactCaps(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from models.events import ONLINE_STOCK
 from models.offers.decisions import (
     immediate_candidates,
     restock_candidates,
@@ -147,12 +148,14 @@ def test_the_reach_is_the_rules_and_off_with_the_rule() -> None:
 # ------------------------------------------------------------------------------- index scope
 
 
-def test_the_scope_is_every_store_they_bought_at_by_their_recent_products() -> None:
+def test_the_scope_is_online_and_every_store_they_bought_at_by_their_recent_products() -> None:
     elsewhere = ordered("t9", 5, "o9", 20.0, [product("x")], store_id="store-002", user_id="u-1")
     context = fold_all(_watching(look("v1", 0), look("v2", 30, "p2"), elsewhere))
-    stores, viewed_products = (STORE, "store-002"), ("p1", "p2")  # "x" was bought, not viewed
+    stores = (STORE, "store-002", ONLINE_STOCK)
+    viewed_products = ("p1", "p2")  # "x" was bought, not viewed
     assert scope(context) == {(s, p) for s in stores for p in viewed_products}
-    assert scope(fold_all([look("v1", 0)])) == frozenset()
+    assert scope(fold_all([look("v1", 0)])) == {(ONLINE_STOCK, "p1")}
+    assert scope(fold_all([])) == frozenset()
 
 
 def test_what_a_batch_pushes_out_of_the_scope_is_dropped() -> None:

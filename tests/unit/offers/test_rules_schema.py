@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from datetime import time
 from typing import Any
@@ -87,6 +88,15 @@ GOOD: list[tuple[str, list[Mutation]]] = [
     ("quiet hours spaced", [set_value("quiet_hours.start", " 7:05 ")]),
     ("float priority", [set_value("triggers.cross_sell.priority", 0.5)]),
     ("empty cross-sell", [set_value("cross_sell", {})]),
+    ("no identity section", [delete("identity")]),
+    ("no back_in_stock table", [delete("triggers.back_in_stock")]),
+    (
+        "identity trusting nothing",
+        [
+            set_value("identity.trusted_channels", []),
+            set_value("identity.trusted_sources", []),
+        ],
+    ),
     ("restock reaches nobody", [set_value("triggers.web_to_store.restock_max_people", 0)]),
     (
         "weekly cap equals daily",
@@ -154,6 +164,12 @@ BAD: list[tuple[str, Mutation]] = [
     ("cross-sell blank category", set_value("cross_sell.shoes", [" "])),
     ("cross-sell twice", set_value("cross_sell.shoes", ["socks", "socks"])),
     ("section not a table", set_value("contact_pressure", 3)),
+    ("identity channel unknown", set_value("identity.trusted_channels", ["browser"])),
+    ("identity source blank", set_value("identity.trusted_sources", [" "])),
+    ("identity source twice", set_value("identity.trusted_sources", ["a", "a"])),
+    ("identity key missing", delete("identity.trusted_sources")),
+    ("identity unknown key", set_value("identity.trust_all", True)),
+    ("back_in_stock window zero", set_value("triggers.back_in_stock.window", "0s")),
 ]
 
 
@@ -162,7 +178,7 @@ def test_bad_files_fail_both_at_the_field_the_validator_names(mutate: Mutation) 
     doc = mutated(mutate)
     with pytest.raises(RulesError) as caught:
         parse_rules(doc)
-    field = caught.value.field or ""
+    field = re.sub(r"\[(\d+)\]", r".\1", caught.value.field or "")  # list items
     found = schema_errors(doc)
     assert found, f"the schema accepts what the worker refuses: {caught.value}"
     # The schema reports at the field, at the table holding it (a missing or unknown
