@@ -101,6 +101,9 @@ class Event:
     stock: StockLevel | None = None
     consent: dict[str, bool] = field(default_factory=dict)
     query: str | None = None
+    # context.timezone when it names a zone zoneinfo knows; else why it was ignored.
+    timezone: str | None = None
+    timezone_ignored: str | None = None
 
     # Derived once: sorting, dedupe scores, clocks and timers read them many times per event.
     event_time_ms: int = field(init=False, repr=False, compare=False)

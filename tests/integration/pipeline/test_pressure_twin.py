@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from models.identity import Identity
-from models.offers.pressure import DAY_MS, Contact, pressure_verdict
-from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
-from streams.redis.batch import ContactRequest
+from models.offers.pressure import DAY_MS, ChannelCount, Contact, ContactAsk, pressure_verdict
+from models.offers.rules import ChannelCaps, ContactCaps, SuppressionReason, TriggerType
+from models.timezones import local_day_ms
 from streams.redis.contacts import commit_args, queue_commit
 from streams.redis.gateway import RedisGateway
 
@@ -30,62 +30,100 @@ LUA_TO_RULE = {
     "existing": None,
     "cooldown": SuppressionReason.COOLDOWN,
     "capped": SuppressionReason.CAPPED,
+    "channel_capped": SuppressionReason.CHANNEL_CAPPED,
 }
+KINDS = [TriggerType.CROSS_SELL, TriggerType.REACTIVATION, TriggerType.ABANDONED_BASKET]
+PREFERENCES = [("sms", "email"), ("email",), ("sms",), ("push", "sms", "email")]
 
+Case = tuple[int, TriggerType, int, tuple[str, ...]]
 decisions = st.lists(
     st.tuples(
         st.integers(0, 5),  # cause: the same cause twice is the same trigger id
-        st.sampled_from([TriggerType.CROSS_SELL, TriggerType.REACTIVATION]),
+        st.sampled_from(KINDS),
         # within the 8 days of history Redis keeps behind its newest contact
         st.integers(0, 7 * DAY_MS),
+        st.sampled_from(PREFERENCES),  # consented channels, preferred first
     ),
     min_size=1,
     max_size=12,
 )
+channel_caps = st.dictionaries(
+    st.sampled_from(["sms", "email", "push"]),
+    st.builds(
+        ChannelCaps,
+        st.one_of(st.none(), st.integers(1, 2)),
+        st.one_of(st.none(), st.integers(1, 3)),
+    ),
+    max_size=2,
+)
+
+# reason, global counts, channel granted, channels passed over (None when re-emitted)
+Judged = tuple[
+    SuppressionReason | None, int | None, int | None, str | None, tuple[ChannelCount, ...]
+]
 
 
-Judged = tuple[SuppressionReason | None, int | None, int | None]
+def _ask(case: Case, cooldown_ms: int, zone: str) -> ContactAsk:
+    cause, kind, offset, channels = case
+    at = T0 + offset
+    start, end = local_day_ms(at, zone)
+    return ContactAsk(f"{kind.value}-{cause}", kind.value, at, cooldown_ms, start, end, channels)
 
 
-def _pure(
-    cases: list[tuple[int, TriggerType, int]], caps: ContactCaps, cooldown_ms: int
-) -> list[Judged]:
+def _pure(cases: list[Case], caps: ContactCaps, cooldown_ms: int, zone: str) -> list[Judged]:
     history: list[Contact] = []
     verdicts: list[Judged] = []
-    for cause, kind, offset in cases:
-        trigger_id = f"{kind.value}-{cause}"
-        again = any(c.trigger_id == trigger_id for c in history)
-        verdict = pressure_verdict(history, trigger_id, kind, T0 + offset, caps, cooldown_ms)
+    for case in cases:
+        ask = _ask(case, cooldown_ms, zone)
+        again = any(c.trigger_id == ask.trigger_id for c in history)
+        verdict = pressure_verdict(history, ask, caps)
         if verdict.reason is None and not again:
-            history.append(Contact(trigger_id, kind, T0 + offset))
+            history.append(Contact(ask.trigger_id, case[1], ask.at_ms, verdict.channel))
         # The script does not count for a decision it already took (a re-emission).
-        counts = (None, None) if again else (verdict.day_count, verdict.week_count)
-        verdicts.append((verdict.reason, *counts))
+        if again:
+            verdicts.append((None, None, None, verdict.channel, ()))
+        else:
+            verdicts.append(
+                (
+                    verdict.reason,
+                    verdict.day_count,
+                    verdict.week_count,
+                    verdict.channel,
+                    verdict.skipped,
+                )
+            )
     return verdicts
 
 
 async def _lua(
-    redis_url: str, cases: list[tuple[int, TriggerType, int]], caps: ContactCaps, cooldown_ms: int
+    redis_url: str, cases: list[Case], caps: ContactCaps, cooldown_ms: int, zone: str
 ) -> list[Judged]:
     redis = Redis.from_url(redis_url)
     gateway = RedisGateway(redis)
     person = Identity.user(f"twin-{uuid.uuid4().hex}")
     verdicts: list[Judged] = []
     try:
-        for cause, kind, offset in cases:
-            request = ContactRequest(
-                f"{kind.value}-{cause}", kind.value, "email", T0 + offset, cooldown_ms
-            )
+        for case in cases:
             trip = gateway.round_trip()
-            plan = commit_args(caps=caps, contacts=[request], timers=(), check=False)
+            plan = commit_args(
+                caps=caps, contacts=[_ask(case, cooldown_ms, zone)], timers=(), check=False
+            )
             reply = queue_commit(trip, person, plan)
             await trip.send()
             verdict = reply.value[1][0]
             if verdict.verdict == "existing":
-                verdicts.append((None, None, None))
+                verdicts.append((None, None, None, verdict.channel, ()))
             else:
                 reason = LUA_TO_RULE[verdict.verdict]
-                verdicts.append((reason, verdict.day_count, verdict.week_count))
+                verdicts.append(
+                    (
+                        reason,
+                        verdict.day_count,
+                        verdict.week_count,
+                        verdict.channel,
+                        verdict.skipped,
+                    )
+                )
     finally:
         await redis.aclose()
     return verdicts
@@ -97,15 +135,21 @@ async def _lua(
     per_day=st.integers(1, 3),
     extra_week=st.integers(0, 3),
     cooldown_days=st.integers(0, 3),
+    channels=channel_caps,
+    exempt=st.sets(st.sampled_from([k.value for k in KINDS]), max_size=1),
+    zone=st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo", "Europe/Paris"]),
 )
 def test_lua_and_pure_rule_agree(
     redis_url: str,
-    cases: list[tuple[int, TriggerType, int]],
+    cases: list[Case],
     per_day: int,
     extra_week: int,
     cooldown_days: int,
+    channels: dict[str, ChannelCaps],
+    exempt: set[str],
+    zone: str,
 ) -> None:
-    caps = ContactCaps(per_day=per_day, per_week=per_day + extra_week)
+    caps = ContactCaps(per_day, per_day + extra_week, channels, frozenset(exempt))
     cooldown_ms = cooldown_days * DAY_MS
-    expected = _pure(cases, caps, cooldown_ms)
-    assert asyncio.run(_lua(redis_url, cases, caps, cooldown_ms)) == expected
+    expected = _pure(cases, caps, cooldown_ms, zone)
+    assert asyncio.run(_lua(redis_url, cases, caps, cooldown_ms, zone)) == expected
