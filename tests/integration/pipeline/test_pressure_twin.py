@@ -153,3 +153,40 @@ def test_lua_and_pure_rule_agree(
     cooldown_ms = cooldown_days * DAY_MS
     expected = _pure(cases, caps, cooldown_ms, zone)
     assert asyncio.run(_lua(redis_url, cases, caps, cooldown_ms, zone)) == expected
+
+
+async def _race(redis_url: str, asks: list[ContactAsk], caps: ContactCaps) -> list[str | None]:
+    """Every ask on its own connection at once, for one person: the channels granted."""
+    clients = [Redis.from_url(redis_url) for _ in asks]
+    person = Identity.user(f"race-{uuid.uuid4().hex}")
+
+    async def reserve(client: Redis, ask: ContactAsk) -> str | None:
+        trip = RedisGateway(client).round_trip()
+        reply = queue_commit(
+            trip, person, commit_args(caps=caps, contacts=[ask], timers=(), check=False)
+        )
+        await trip.send()
+        verdict = reply.value[1][0]
+        return verdict.channel if verdict.verdict == "reserved" else None
+
+    try:
+        return list(await asyncio.gather(*map(reserve, clients, asks)))
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+def test_racing_reservations_never_exceed_a_channel_cap(redis_url: str) -> None:
+    """Twenty decisions for one person at once, as many workers would send them: the sms
+    cap (1 a week) and the email cap (2 a day) hold, the rest is channel_capped."""
+    caps = ContactCaps(
+        per_day=10,
+        per_week=20,
+        channels={"sms": ChannelCaps(per_week=1), "email": ChannelCaps(per_day=2)},
+    )
+    asks = [
+        _ask((n, TriggerType.CROSS_SELL, n * 60_000, ("sms", "email")), 0, "UTC") for n in range(20)
+    ]
+    granted = asyncio.run(_race(redis_url, asks, caps))
+    assert sorted(filter(None, granted)) == ["email", "email", "sms"]
+    assert granted.count(None) == 17
