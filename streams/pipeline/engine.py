@@ -34,7 +34,7 @@ from models.offers.decisions import (
     topic_of,
 )
 from models.offers.local_time import customer_zone
-from models.offers.pressure import PressureVerdict, contact_ask, granted_choice, pressure_text
+from models.offers.pressure import contact_ask, granted_choice, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
@@ -164,13 +164,7 @@ class OfferEngine:
                 continue
             verdict = next(verdicts)
             candidate = decision.candidate
-            judged = PressureVerdict(
-                None if verdict.verdict in _GRANTED else SuppressionReason(verdict.verdict),
-                verdict.day_count,
-                verdict.week_count,
-                verdict.channel,
-                verdict.skipped,
-            )
+            judged = verdict.judged
             if judged.reason is not None:
                 detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
                 await self._suppress(
@@ -294,10 +288,6 @@ class OfferEngine:
         if not request.stock_pairs and not request.trend_categories:
             return Signals()
         return await self._signals.read(request)
-
-
-# Verdicts of a slot the trigger may go out on: a new one, or one reserved before.
-_GRANTED = ("reserved", "existing")
 
 
 def _arm(update: PersonUpdate, pending: PendingTrigger) -> None:

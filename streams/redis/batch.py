@@ -17,7 +17,8 @@ import orjson
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
-from models.offers.pressure import ChannelCount, ContactAsk
+from models.offers.pressure import ChannelCount, ContactAsk, PressureVerdict
+from models.offers.rules import SuppressionReason
 from streams.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,13 @@ class ContactVerdict:
     week_count: int = 0
     channel: str | None = None  # reserved (or existing): the channel its slot is on
     skipped: tuple[ChannelCount, ...] = ()  # preferred channels at their own cap
+
+    @property
+    def judged(self) -> PressureVerdict:
+        """The verdict as the pure rule words it: reserved and existing slots are allowed."""
+        granted = self.verdict in ("reserved", "existing")
+        reason = None if granted else SuppressionReason(self.verdict)
+        return PressureVerdict(reason, self.day_count, self.week_count, self.channel, self.skipped)
 
 
 @dataclass(frozen=True, slots=True)

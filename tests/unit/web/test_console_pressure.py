@@ -1,11 +1,16 @@
-"""When the next contact is allowed, by the caps rule of models.offers.pressure."""
+"""When the next contact is allowed, by the caps rule of models.offers.pressure, and how
+the console shows the caps."""
 
 from __future__ import annotations
 
 from models.offers.pressure import DAY_MS, WEEK_MS, Contact, ContactAsk, pressure_verdict
 from models.offers.rules import ChannelCaps, ContactCaps, TriggerType
+from models.offers.rules_file import parse_rules
 from models.timezones import local_day_ms
+from streams.web.console.deps import RulesInEffect
+from streams.web.console.rules import _page
 from streams.web.console.trace import channel_cap_facts, next_contact_ms
+from tests.unit.offers.rules_file_support import document
 
 NOW = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 MIDNIGHT_UTC = 1_700_006_400_000  # 2023-11-15T00:00Z
@@ -61,3 +66,18 @@ def test_the_answer_agrees_with_the_engines_verdict() -> None:
 def _ask(at_ms: int, zone: str) -> ContactAsk:
     start, end = local_day_ms(at_ms, zone)
     return ContactAsk("new", TriggerType.REACTIVATION.value, at_ms, 0, start, end, ("email",))
+
+
+def test_the_rules_page_shows_channel_caps_exemptions_and_whose_clock() -> None:
+    doc = document()
+    doc["contact_pressure"]["channels"]["push"] = {"max_per_day": 1, "max_per_week": 4}
+    doc["triggers"]["cross_sell"]["exempt_from_caps"] = True
+    effect = RulesInEffect("config/offers.toml", "", "0" * 64, True)
+    html = _page("csrf", effect, parse_rules(doc), "", "", None)
+    for shown in (
+        "push cap</dt><dd>1 a day, 4 a week",
+        "sms cap</dt><dd>1 a week",
+        "Exempt from the caps</dt><dd>cross_sell",
+        "the customer&#x27;s time, else Europe/Paris",
+    ):
+        assert shown in html, shown
