@@ -24,7 +24,9 @@ The week window looks both ways because one person's decisions do not arrive in
 event-time order: two workers handle their anonymous and identified events, and
 a late event or a backfill decides behind recorded contacts. Looking both ways,
 no rolling 7 d window ever holds more than ``per_week`` contacts. The day is a
-calendar day, so it holds at most ``per_day`` whatever the order.
+calendar day, so it holds at most ``per_day`` whatever the order, on the clock of
+the zone each decision was judged in (a customer whose zone changes, a traveller,
+is judged by the zone known at each decision).
 """
 
 from __future__ import annotations
