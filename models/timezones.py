@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # The longest IANA name is about 30 characters; longer text is not a zone.
 MAX_ZONE_CHARS = 64
 
+# Names the zone database answers that are no place: the machine's own zone (it would
+# differ from worker to worker) and the tz database's placeholder for "not set".
+_NOT_A_PLACE = frozenset({"localtime", "posixrules", "Factory"})
+
 # Why a sent zone was ignored: stable codes, a metric counts them.
 NOT_TEXT = "not_text"
 UNKNOWN_ZONE = "unknown_zone"
@@ -26,7 +30,7 @@ def zone_problem(value: Any) -> str | None:
     """None when ``value`` is a zone this machine knows, else why it is not."""
     if not isinstance(value, str):
         return NOT_TEXT
-    if not value.strip() or len(value) > MAX_ZONE_CHARS or not _known(value):
+    if len(value) > MAX_ZONE_CHARS or value in _NOT_A_PLACE or not _known(value):
         return UNKNOWN_ZONE
     return None
 

@@ -47,6 +47,9 @@ def test_a_known_zone_is_kept_on_the_event() -> None:
         ("", UNKNOWN_ZONE),
         ("../../etc/passwd", UNKNOWN_ZONE),
         ("x" * 100, UNKNOWN_ZONE),
+        ("localtime", UNKNOWN_ZONE),  # the worker's own zone: no customer's
+        ("Factory", UNKNOWN_ZONE),
+        ("Europe/Paris\n", UNKNOWN_ZONE),
         (5, NOT_TEXT),
         (["Europe/Paris"], NOT_TEXT),
     ],
