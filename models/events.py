@@ -109,6 +109,9 @@ class Event:
     # The event came with a userId from a source not trusted to link it to its
     # anonymousId (:mod:`models.identity_trust`): it was kept as the visitor's.
     link_refused: bool = False
+    # context.timezone when it names a zone zoneinfo knows; else why it was ignored.
+    timezone: str | None = None
+    timezone_ignored: str | None = None
 
     # Derived once: sorting, dedupe scores, clocks and timers read them many times per event.
     event_time_ms: int = field(init=False, repr=False, compare=False)

@@ -28,6 +28,7 @@ from models.json_fields import (
     optional_object,
     required_str,
 )
+from models.timezones import zone_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,19 @@ class EventParser:
             properties=properties,
             link_refused=link_refused,
             **fields,
+            **_zone_fields(context),
         )
+
+
+def _zone_fields(context: dict[str, Any]) -> dict[str, Any]:
+    """The event's ``timezone``, or why the one sent was ignored. A bad zone is that
+    field's problem, not the event's: the event is still folded (nothing is lost)."""
+    if "timezone" not in context or context["timezone"] is None:
+        return {}
+    problem = zone_problem(context["timezone"])
+    if problem is not None:
+        return {"timezone_ignored": problem}
+    return {"timezone": context["timezone"]}
 
 
 def _rejected(reason: RejectReason, message: str, raw: bytes) -> ParsedRecord:

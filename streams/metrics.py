@@ -53,6 +53,21 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        # Per-channel caps (issue #14): a preferred channel at its own cap, passed over
+        # for the next consented one (counted once per reservation, never on a replay).
+        self.channel_fallbacks = Counter(
+            f"{PREFIX}_channel_fallbacks_total",
+            "Triggers sent on a less preferred channel, by the channel passed over at its cap",
+            ["type", "channel"],
+            registry=r,
+        )
+        # Per-customer time zones (issue #14): a context.timezone no zone database knows.
+        self.timezones_ignored = Counter(
+            f"{PREFIX}_timezones_ignored_total",
+            "Events folded without their context.timezone, by why it was ignored",
+            ["reason"],
+            registry=r,
+        )
         self.deadletters = Counter(
             f"{PREFIX}_deadletters_total",
             "Records sent to the dead-letter topic",

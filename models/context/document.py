@@ -108,6 +108,8 @@ def to_document(
         },
         "consent": {channel: context.consented(channel) for channel in CONSENT_CHANNELS},
         "consent_updated_at": iso(consent.updated_ms(context.consent)),
+        # The customer's own zone (context.timezone); null: the rules' zone applies.
+        "timezone": None if context.timezone is None else context.timezone.zone,
         "recent_searches": [
             {"query": entry.query, "searched_at": iso(entry.searched_ms)}
             for entry in context.recent_searches

@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
-from models.context import basket, consent, copies, interests, purchases
+from models.context import basket, consent, copies, interests, purchases, timezone
 from models.context.activity import touch
 from models.context.limits import (
     ADD_WEIGHT,
@@ -29,6 +29,8 @@ def fold(
     """The context after ``event``. Deduplication by messageId is the caller's job."""
     context = touch(context, event, limits)
     at = event.event_time_ms
+    if event.timezone is not None:
+        context = replace(context, timezone=timezone.update(context.timezone, event.timezone, at))
     half_life = limits.half_life_ms
     kind = event.kind
     if kind is EventKind.PRODUCT_VIEWED:

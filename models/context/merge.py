@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from models.context import basket, consent, copies, interests
+from models.context import basket, consent, copies, interests, timezone
 from models.context.activity import merge_activity
 from models.context.limits import DEFAULT_LIMITS, PURCHASE_WEIGHT, ContextLimits
 from models.context.purchases import known_record, merge_orders, shared_orders
@@ -53,6 +53,7 @@ def merge(
             limits.basket_items,
         ),
         consent=consent.merge(customer.consent, anonymous.consent),
+        timezone=timezone.merge(customer.timezone, anonymous.timezone),
     )
     # An order both sides counted may be two copies (the visitor's from the web, the
     # customer's from the till): the better one describes it, as in one context.

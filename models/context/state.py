@@ -28,17 +28,21 @@ from models.context.parts import (
     Search,
     StoreVisits,
     ViewedProduct,
+    decode,
     decode_all,
     decode_map,
+    encode,
     encode_all,
     encode_map,
 )
 from models.context.stored import pack, unpack
+from models.context.timezone import ZoneChoice
 
 # 2: interests, basket, purchases, consent and merged visitors. Contexts stored by
 # earlier versions may carry a ``contacts`` key, never filled: readers ignore it.
 # 3: compact (defaults left out, pieces as arrays, merged visitors by index).
-SCHEMA_VERSION = 3
+# 4: the customer's time zone, ``timezone`` = [zone, updated_ms]; absent before (no zone).
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,8 @@ class CustomerContext:
     purchases_by_store: dict[str, StoreVisits] = field(default_factory=dict)
 
     consent: dict[str, ConsentChoice] = field(default_factory=dict)
+    # From Segment's context.timezone; None: unknown, the rules' zone applies.
+    timezone: ZoneChoice | None = None
 
     @property
     def total_spent(self) -> float:
@@ -121,6 +127,7 @@ class CustomerContext:
             "recent_purchases": encode_all(self.recent_purchases),
             "purchases_by_store": encode_map(self.purchases_by_store),
             "consent": encode_map(self.consent),
+            "timezone": None if self.timezone is None else encode(self.timezone),
         }
         kept = {key: value for key, value in document.items() if not _is_default(key, value)}
         return orjson.dumps({"schema": SCHEMA_VERSION, **kept}, option=orjson.OPT_SORT_KEYS)
@@ -163,6 +170,7 @@ class CustomerContext:
             recent_purchases=decode_all(PurchasedProduct, data.get("recent_purchases", ())),
             purchases_by_store=decode_map(StoreVisits, data.get("purchases_by_store", {})),
             consent=decode_map(ConsentChoice, data.get("consent", {})),
+            timezone=None if data.get("timezone") is None else decode(ZoneChoice, data["timezone"]),
         )
 
 

@@ -22,10 +22,17 @@ from dataclasses import dataclass, replace
 from models.context.state import CustomerContext
 from models.identity import Identity
 from models.offers.arbitration import rank_key
-from models.offers.channels import ChannelChoice, choose_channel
+from models.offers.channels import ChannelChoice, choose_channel, consented_channels
 from models.offers.decision import Candidate, Signals
 from models.offers.decisions import candidates_now
-from models.offers.pressure import Contact, pressure_text, pressure_verdict
+from models.offers.local_time import customer_zone
+from models.offers.pressure import (
+    Contact,
+    contact_ask,
+    granted_choice,
+    pressure_text,
+    pressure_verdict,
+)
 from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 
 
@@ -33,7 +40,8 @@ from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 class Assessed:
     candidate: Candidate
     channel: ChannelChoice
-    # None: would be sent now; else why not (no_consent, capped, cooldown, lower_priority).
+    # None: would be sent now; else why not (no_consent, capped, channel_capped, cooldown,
+    # lower_priority).
     verdict: SuppressionReason | None
     detail: str
 
@@ -77,13 +85,15 @@ def _assess(
     contacts: Sequence[Contact],
     now_ms: int,
 ) -> Assessed:
-    choice = choose_channel(rule, context, person, rules.quiet_hours, now_ms)
-    if choice.channel is None:
+    options = consented_channels(rule, context, person, rules.quiet_hours, now_ms)
+    if not options:
+        choice = choose_channel(rule, context, person, rules.quiet_hours, now_ms)
         return Assessed(candidate, choice, SuppressionReason.NO_CONSENT, choice.detail)
-    verdict = pressure_verdict(
-        contacts, candidate.trigger_id, candidate.type, now_ms, rules.caps, rule.cooldown_ms
-    )
+    zone = customer_zone(context, rules.quiet_hours)
+    ask = contact_ask(candidate.trigger_id, rule, now_ms, zone, options)
+    verdict = pressure_verdict(contacts, ask, rules.caps)
+    detail = pressure_text(verdict, rules.caps, rule.cooldown_ms, exempt=rule.exempt_from_caps)
     if verdict.reason is None:
-        return Assessed(candidate, choice, None, choice.detail)
-    detail = pressure_text(verdict, rules.caps, rule.cooldown_ms)
-    return Assessed(candidate, choice, verdict.reason, detail)
+        choice = granted_choice(options, verdict, rules.caps)
+        return Assessed(candidate, choice, None, f"{choice.detail}; {detail}")
+    return Assessed(candidate, options[0], verdict.reason, detail)

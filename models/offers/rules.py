@@ -44,6 +44,7 @@ class SuppressionReason(StrEnum):
     PURCHASED = "purchased"  # bought meanwhile, in any channel
     LOWER_PRIORITY = "lower_priority"
     NO_LONGER_VALID = "no_longer_valid"  # e.g. the basket was emptied, the product added
+    CHANNEL_CAPPED = "channel_capped"  # every consented channel is at its own cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +72,27 @@ class TriggerRule:
     # the most viewers one restock re-evaluates (0: restocks re-evaluate nobody).
     restock_window_ms: int = 0
     restock_max_people: int = 0
+    # A service message: neither stopped by nor counted against the global caps.
+    exempt_from_caps: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCaps:
+    """One channel's own caps, on top of the global ones; None: that window is uncapped."""
+
+    per_day: int | None = None
+    per_week: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ContactCaps:
+    # per_day counts the customer's local calendar day; per_week a rolling 7 days.
     per_day: int = 1
     per_week: int = 3
+    # Channel name -> its own caps; a channel not listed has none.
+    channels: dict[str, ChannelCaps] = field(default_factory=dict)
+    # Types whose contacts the global caps do not count: those exempt_from_caps.
+    exempt_types: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

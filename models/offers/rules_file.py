@@ -8,8 +8,9 @@ message names the offending field by its dotted path, e.g.::
     triggers.abandoned_basket.delay: "30 minutes" is not a duration like "30m", "2h" or "45s"
 
 Unknown keys are errors (a misspelt ``prority`` must not silently fall back to a
-default), every key shown in the shipped file is required, and every one of the
-five trigger types must be present (``enabled = false`` turns one off).
+default), every key shown in the shipped file is required but the optional ones
+(:mod:`.rules_channel_caps`), and every one of the five trigger types must be
+present (``enabled = false`` turns one off).
 
 Durations are written as text: ``"45s"``, ``"30m"``, ``"24h"``, ``"90d"``,
 ``"500ms"``, or combinations, largest unit first: ``"1h30m"``, ``"2d 12h"``.
@@ -41,6 +42,7 @@ from models.offers.rules import (
     TriggerRule,
     TriggerType,
 )
+from models.offers.rules_channel_caps import EXEMPT_KEY, parse_channel_caps, parse_exempt
 
 __all__ = [
     "DEFAULT_RULES_PATH",
@@ -91,9 +93,10 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
         )
     cross_sell = _parse_cross_sell(values.table(root["cross_sell"], "cross_sell"), "cross_sell")
     triggers = _parse_triggers(values.table(root["triggers"], "triggers"), "triggers")
+    exempt = frozenset(t.value for t, rule in triggers.items() if rule.exempt_from_caps)
     rules = OfferRules(
         triggers=triggers,
-        caps=caps,
+        caps=replace(caps, exempt_types=exempt),
         quiet_hours=quiet_hours,
         cross_sell=cross_sell,
         trend_window_ms=trend_window_ms,
@@ -143,7 +146,7 @@ def parse_rules_file(raw: bytes, shown: str) -> OfferRules:
 
 
 def _parse_caps(table: Mapping[str, Any], path: str) -> ContactCaps:
-    values.check_keys(table, path, _CAPS_KEYS, _CAPS_KEYS)
+    values.check_keys(table, path, (*_CAPS_KEYS, "channels"), _CAPS_KEYS)
     per_day = values.whole_number(table["max_per_day"], f"{path}.max_per_day", minimum=1)
     per_week = values.whole_number(table["max_per_week"], f"{path}.max_per_week", minimum=1)
     if per_week < per_day:
@@ -152,7 +155,10 @@ def _parse_caps(table: Mapping[str, Any], path: str) -> ContactCaps:
             "a week must allow at least one day's worth",
             f"{path}.max_per_week",
         )
-    return ContactCaps(per_day=per_day, per_week=per_week)
+    channels = parse_channel_caps(
+        values.table(table.get("channels", {}), f"{path}.channels"), f"{path}.channels"
+    )
+    return ContactCaps(per_day=per_day, per_week=per_week, channels=channels)
 
 
 def _parse_quiet_hours(table: Mapping[str, Any], path: str) -> QuietHours:
@@ -209,7 +215,7 @@ def _parse_triggers(table: Mapping[str, Any], path: str) -> dict[TriggerType, Tr
 def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: str) -> TriggerRule:
     # Thresholds: what the kind requires (and the only extra keys it accepts).
     thresholds = KINDS[trigger_type].rule_keys
-    keys = _TRIGGER_KEYS + thresholds
+    keys = (*_TRIGGER_KEYS, *thresholds, EXEMPT_KEY)
     for key in table:
         if key not in keys and any(key in other.rule_keys for other in KINDS.values()):
             field = values.join(path, key)
@@ -266,6 +272,7 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
         lapse_ms=lapse_ms,
         restock_window_ms=restock_window_ms,
         restock_max_people=restock_max_people,
+        exempt_from_caps=parse_exempt(table, path),
     )
 
 

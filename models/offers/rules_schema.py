@@ -20,11 +20,12 @@ from models.offers.identity_rules import SECTION as IDENTITY_SECTION
 from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS
 from models.offers.rules import OPTIONAL_TRIGGER_TYPES, ContactChannel, TriggerType
+from models.offers.rules_channel_caps import EXEMPT_KEY
 from models.offers.rules_file import MAX_RESTOCK_PEOPLE
 
 #: What the worker checks and the schema cannot say; each is tested as such.
 VALIDATOR_ONLY = (
-    "contact_pressure.max_per_week at least contact_pressure.max_per_day",
+    "a max_per_week at least its max_per_day (global and per channel)",
     "quiet_hours.end different from quiet_hours.start",
     "quiet_hours.timezone a known IANA time zone",
     "trends.window at most 24h",
@@ -136,8 +137,19 @@ def _trigger(trigger_type: TriggerType) -> dict[str, Any]:
         "channels": _channels("Channels to try, in order of preference; not empty while enabled."),
         "offer": _OFFER,
     }
+    optional: dict[str, Any] = {
+        EXEMPT_KEY: {
+            "type": "boolean",
+            "description": "Optional: true for a service message the global caps neither "
+            "stop nor count (its cooldown, consent and channel caps still apply).",
+        },
+    }
     thresholds = {key: THRESHOLDS[key] for key in KINDS[trigger_type].rule_keys}
-    schema = _table({**common, **thresholds}, f"The {trigger_type.value} trigger.")
+    schema = _table(
+        {**common, **thresholds, **optional},
+        f"The {trigger_type.value} trigger.",
+        required=[*common, *thresholds],
+    )
     # An enabled trigger needs a channel to send on.
     schema["if"] = {"properties": {"enabled": {"const": True}}}
     schema["then"] = {"properties": {"channels": {"minItems": 1}}}
@@ -150,10 +162,25 @@ def rules_schema() -> dict[str, Any]:
         {
             "contact_pressure": _table(
                 {
-                    "max_per_day": _whole("Messages per person per day.", 1),
+                    "max_per_day": _whole("Messages per person per (local) day.", 1),
                     "max_per_week": _whole("Messages per person per week (>= max_per_day).", 1),
+                    "channels": {
+                        "type": "object",
+                        "description": "Optional caps per channel, on top of the caps above.",
+                        "propertyNames": {"enum": _CHANNELS},
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "max_per_day": _whole("Messages on this channel per day.", 1),
+                                "max_per_week": _whole("Messages on this channel per week.", 1),
+                            },
+                            "minProperties": 1,
+                            "additionalProperties": False,
+                        },
+                    },
                 },
                 "The most messages one person receives, all triggers and channels.",
+                required=["max_per_day", "max_per_week"],
             ),
             "quiet_hours": _table(
                 {

@@ -25,7 +25,7 @@ from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
 from models.offers.arbitration import arbitrate, moments
-from models.offers.channels import choose_channel
+from models.offers.channels import ChannelChoice, choose_channel, consented_channels
 from models.offers.decision import Candidate, PendingTrigger, SignalRequest, Signals
 from models.offers.decisions import (
     immediate_candidates,
@@ -33,7 +33,8 @@ from models.offers.decisions import (
     signals_needed,
     topic_of,
 )
-from models.offers.pressure import PressureVerdict, pressure_text
+from models.offers.local_time import customer_zone
+from models.offers.pressure import contact_ask, granted_choice, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
@@ -42,7 +43,6 @@ from streams.pipeline.plans import Outbox, PlannedContact, Suppression
 from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
-    ContactRequest,
     PersonPlan,
     PersonUpdate,
     TimerEntry,
@@ -136,23 +136,17 @@ class OfferEngine:
         rule = self.rules.rule(winner.type)
         if rule is None:
             return
-        choice = choose_channel(rule, context, person, self.rules.quiet_hours, winner.decided_ms)
-        if choice.channel is None:
-            detail = choice.detail or "no consented channel among " + ", ".join(rule.channels)
+        quiet = self.rules.quiet_hours
+        options = consented_channels(rule, context, person, quiet, winner.decided_ms)
+        if not options:
+            choice = choose_channel(rule, context, person, quiet, winner.decided_ms)
             plan.decisions.append(
-                Suppression(winner, SuppressionReason.NO_CONSENT, detail, winner.decided_ms)
+                Suppression(winner, SuppressionReason.NO_CONSENT, choice.detail, winner.decided_ms)
             )
             return
-        plan.contacts.append(
-            ContactRequest(
-                winner.trigger_id,
-                winner.type.value,
-                choice.channel.value,
-                winner.decided_ms,
-                rule.cooldown_ms,
-            )
-        )
-        plan.decisions.append(PlannedContact(winner, choice, context, rule))
+        zone = customer_zone(context, quiet)
+        plan.contacts.append(contact_ask(winner.trigger_id, rule, winner.decided_ms, zone, options))
+        plan.decisions.append(PlannedContact(winner, options, context, rule))
 
     def _arbitrate(self, plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
         """The winner of candidates arising together; the others are suppressed for it."""
@@ -182,21 +176,25 @@ class OfferEngine:
                 continue
             verdict = next(verdicts)
             candidate = decision.candidate
-            if verdict.verdict in ("capped", "cooldown"):
-                reason = SuppressionReason(verdict.verdict)
-                judged = PressureVerdict(reason, verdict.day_count, verdict.week_count)
+            judged = verdict.judged
+            if judged.reason is not None:
                 detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
                 await self._suppress(
                     outbox,
                     owner,
-                    Suppression(candidate, reason, detail, candidate.decided_ms),
+                    Suppression(candidate, judged.reason, detail, candidate.decided_ms),
                     version,
                 )
                 continue
             if verdict.verdict == "existing" and verdict.state == "emitted":
                 self._metrics.triggers_repeated.labels(candidate.type.value).inc()
                 continue
-            await self._send(outbox, owner, decision, version)
+            for passed_over in verdict.skipped:  # only a new reservation skips: once
+                self._metrics.channel_fallbacks.labels(
+                    candidate.type.value, passed_over.channel
+                ).inc()
+            choice = granted_choice(decision.options, judged, self.rules.caps)
+            await self._send(outbox, owner, decision, choice, version)
 
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
@@ -255,9 +253,14 @@ class OfferEngine:
         queue_record(trip, outbox.history, self._history_max)
 
     async def _send(
-        self, outbox: Outbox, owner: Identity, decision: PlannedContact, rules_version: str
+        self,
+        outbox: Outbox,
+        owner: Identity,
+        decision: PlannedContact,
+        choice: ChannelChoice,
+        rules_version: str,
     ) -> None:
-        candidate, choice = decision.candidate, decision.choice
+        candidate = decision.candidate
         document = trigger_document(
             candidate,
             choice,

@@ -41,6 +41,7 @@ from streams.pipeline.records import (
 from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.redis.batch import ApplyResult, Planner
 from streams.transient import is_transient
+from streams.web.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class IngestPipeline:
         self._metrics = metrics
         self._send_deadletter = send_deadletter
         self._clock = clock
+        self._zones_ignored_log = ThrottledLog()
         self.retries = retries or Retries(max_delay_s=5.0, stall_after_s=60.0)
         # Per input partition, the offset after the last record processed: what the lag
         # is measured from (a record read but not processed is still behind).
@@ -198,6 +200,7 @@ class IngestPipeline:
         self._metrics.identity_merges.inc(result.merges)
         self._metrics.erasures.inc(len(result.erased))
         self._metrics.events_dropped.labels("erased").inc(result.dropped_by_erasure)
+        self._count_ignored_zones(result.applied)
         return BatchReport(
             records=len(batch.records),
             events=len(batch.events),
@@ -205,6 +208,16 @@ class IngestPipeline:
             duplicates=result.duplicates,
             deadlettered=len(rejected),
         )
+
+    def _count_ignored_zones(self, applied: Sequence[Event]) -> None:
+        """A context.timezone that names no known zone: the event was folded without it.
+        Counted on first delivery only (applied), so a replay counts nothing again; the
+        log names the reason, never the person."""
+        for reason, count in _zones_ignored(applied).items():
+            self._metrics.timezones_ignored.labels(reason).inc(count)
+            self._zones_ignored_log.warning(
+                log, "context.timezone ignored on %d event(s): %s", count, reason
+            )
 
     async def _apply(
         self, events: list[Event], source_of: Callable[[Event], Partition]
@@ -252,6 +265,10 @@ class IngestPipeline:
                 raise DeadLetterRefused(f"{type(outcome).__name__}: {outcome}") from outcome
         for rejection, _record in rejected:
             self._metrics.deadletters.labels(rejection.reason.value).inc()
+
+
+def _zones_ignored(applied: Sequence[Event]) -> Counter[str]:
+    return Counter(e.timezone_ignored for e in applied if e.timezone_ignored is not None)
 
 
 def _observed(events: list[Event], applied: list[Event]) -> list[Event]:

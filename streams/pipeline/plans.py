@@ -34,7 +34,8 @@ class PlannedContact:
     """A winner that asked for a contact slot; its verdict decides trigger or suppression."""
 
     candidate: Candidate
-    choice: ChannelChoice
+    # Consented channels, preferred first: the reservation grants the first under its caps.
+    options: tuple[ChannelChoice, ...]
     context: CustomerContext
     rule: TriggerRule
 

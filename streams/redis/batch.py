@@ -17,28 +17,28 @@ import orjson
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
+from models.offers.pressure import ChannelCount, ContactAsk, PressureVerdict
+from models.offers.rules import SuppressionReason
 from streams.transient import is_transient
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class ContactRequest:
-    """A decision asking for a contact slot: granted unless caps or cooldown say no."""
-
-    trigger_id: str
-    trigger_type: str
-    channel: str
-    at_ms: int
-    cooldown_ms: int
-
-
-@dataclass(frozen=True, slots=True)
 class ContactVerdict:
-    verdict: str  # reserved | existing | cooldown | capped
+    verdict: str  # reserved | existing | cooldown | capped | channel_capped
     state: str = ""  # for existing: reserved | emitted
     day_count: int = 0
     week_count: int = 0
+    channel: str | None = None  # reserved (or existing): the channel its slot is on
+    skipped: tuple[ChannelCount, ...] = ()  # preferred channels at their own cap
+
+    @property
+    def judged(self) -> PressureVerdict:
+        """The verdict as the pure rule words it: reserved and existing slots are allowed."""
+        granted = self.verdict in ("reserved", "existing")
+        reason = None if granted else SuppressionReason(self.verdict)
+        return PressureVerdict(reason, self.day_count, self.week_count, self.channel, self.skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class TimerEntry:
 class PersonPlan:
     """What the engine wants written for one person, atomically with their context."""
 
-    contacts: list[ContactRequest] = field(default_factory=list)
+    contacts: list[ContactAsk] = field(default_factory=list)
     timers: list[TimerEntry] = field(default_factory=list)
     # The engine's own record of its decisions, read back after the commit.
     decisions: list[Any] = field(default_factory=list)

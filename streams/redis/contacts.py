@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 
 from models.identity import Identity
-from models.offers.pressure import DAY_MS, HISTORY_MS, WEEK_MS, Contact
+from models.offers.pressure import HISTORY_MS, WEEK_MS, ChannelCount, Contact, ContactAsk
 from models.offers.rules import ContactCaps
-from streams.redis.batch import ContactRequest, ContactVerdict, PersonPlan, TimerEntry
+from streams.redis.batch import ContactVerdict, PersonPlan, TimerEntry
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, pairs, text
 
@@ -25,7 +25,7 @@ CONTACT_TTL_S = 30 * 86_400
 def commit_args(
     *,
     caps: ContactCaps,
-    contacts: Sequence[ContactRequest],
+    contacts: Sequence[ContactAsk],
     timers: Sequence[TimerEntry],
     check: bool,
     version: str = "",
@@ -47,18 +47,25 @@ def commit_args(
             "caps": {
                 "day": caps.per_day,
                 "week": caps.per_week,
-                "day_ms": DAY_MS,
                 "week_ms": WEEK_MS,
                 "history_ms": HISTORY_MS,
                 "ttl": CONTACT_TTL_S,
+                "exempt": sorted(caps.exempt_types),
+                # 0: that window of the channel is uncapped.
+                "channels": {
+                    name: {"day": limits.per_day or 0, "week": limits.per_week or 0}
+                    for name, limits in caps.channels.items()
+                },
             },
             "reserve": [
                 {
                     "id": c.trigger_id,
                     "type": c.trigger_type,
-                    "channel": c.channel,
+                    "channels": list(c.channels),
                     "at": c.at_ms,
                     "cooldown": c.cooldown_ms,
+                    "day_from": c.day_start_ms,
+                    "day_to": c.day_end_ms,
                 }
                 for c in contacts
             ],
@@ -114,12 +121,16 @@ async def reserve_contacts(
 
 def decode_commit(raw: list[Any]) -> tuple[int, list[ContactVerdict]]:
     verdicts = []
-    for verdict, a, b in raw[1:]:
-        name = text(verdict)
+    for verdict, a, b, channel, skipped in raw[1:]:
+        name, granted = text(verdict), text(channel) or None
         if name == "existing":
-            verdicts.append(ContactVerdict(name, state=text(a)))
-        else:
-            verdicts.append(ContactVerdict(name, day_count=int(a), week_count=int(b)))
+            verdicts.append(ContactVerdict(name, state=text(a), channel=granted))
+            continue
+        passed_over = tuple(
+            ChannelCount(text(skipped[i]), int(skipped[i + 1]), int(skipped[i + 2]))
+            for i in range(0, len(skipped), 3)
+        )
+        verdicts.append(ContactVerdict(name, "", int(a), int(b), granted, passed_over))
     return int(raw[0]), verdicts
 
 

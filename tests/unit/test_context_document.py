@@ -56,6 +56,7 @@ PRODUCT_FIELDS = {
 FROM_REDIS = {"contacts"}
 EXTRA_FIELDS = {
     "consent_updated_at",
+    "timezone",
     "recent_searches",
     "recent_purchases",
     "recent_orders",
@@ -151,7 +152,7 @@ def test_json_round_trip_of_a_rich_context() -> None:
     restored = CustomerContext.from_json(raw)
     assert restored == context
     assert restored.to_json() == raw
-    assert orjson.loads(raw)["schema"] == SCHEMA_VERSION == 3
+    assert orjson.loads(raw)["schema"] == SCHEMA_VERSION == 4
 
 
 def test_storage_keys() -> None:

@@ -308,3 +308,23 @@ def test_a_dead_letter_the_broker_refuses_is_retried_never_dropped() -> None:
     assert [d["reason"] for d in sink.records] == ["not_utf8"]
     assert _value(metrics, "omni_batch_retries_total") == 2
     assert _value(metrics, "omni_deadletters_total", reason="not_utf8") == 1
+
+
+def test_a_bad_time_zone_is_counted_once_and_loses_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store, sink, metrics = MemoryStore(), DeadLetters(), Metrics()
+    zoned = {**_event("m1"), "context": {"channel": "web", "timezone": "Mars/Olympus"}}
+    good = {**_event("m2"), "context": {"channel": "web", "timezone": "Asia/Tokyo"}}
+    records = [_record(orjson.dumps(doc), n) for n, doc in enumerate((zoned, good, zoned))]
+    pipeline = _pipeline(store, sink, metrics)
+    report = _run(pipeline, records)
+    _run(pipeline, records[:1])  # a redelivery
+
+    assert (report.applied, report.duplicates, report.deadlettered) == (2, 1, 0)
+    assert store.contexts["user:u1"].timezone is not None
+    assert store.contexts["user:u1"].timezone.zone == "Asia/Tokyo"
+    assert _value(metrics, "omni_timezones_ignored_total", reason="unknown_zone") == 1
+    logged = [r.getMessage() for r in caplog.records if "context.timezone" in r.getMessage()]
+    assert logged == ["context.timezone ignored on 1 event(s): unknown_zone"]
+    assert "u1" not in logged[0] and "Mars" not in logged[0]

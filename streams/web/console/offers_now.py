@@ -42,6 +42,7 @@ _SUPPRESSIONS = {
     "purchased",
     "lower_priority",
     "no_longer_valid",
+    "channel_capped",
 }
 
 

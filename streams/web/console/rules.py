@@ -168,6 +168,7 @@ def _page(
             ),
             "In effect since": iso(effect.current.applied_at_ms),
             "Contact caps": f"{loaded.caps.per_day} a day, {loaded.caps.per_week} a week",
+            **_channel_caps(loaded),
             "Quiet hours": _quiet(loaded),
             "Trend window": duration_text(loaded.trend_window_ms),
         }
@@ -225,12 +226,31 @@ def _page(
     return page("Rules", body, csrf=csrf, current="/console/rules")
 
 
+def _channel_caps(rules: OfferRules) -> dict[str, str]:
+    """Per-channel caps and exempt types (issue #14); "a day" is the customer's local day."""
+    caps = rules.caps
+    shown = {
+        f"{channel} cap": ", ".join(
+            text
+            for limit, text in (
+                (limits.per_day, f"{limits.per_day} a day"),
+                (limits.per_week, f"{limits.per_week} a week"),
+            )
+            if limit is not None
+        )
+        for channel, limits in sorted(caps.channels.items())
+    }
+    shown["Exempt from the caps"] = ", ".join(sorted(caps.exempt_types)) or "none"
+    return shown
+
+
 def _quiet(rules: OfferRules) -> str:
     quiet = rules.quiet_hours
     if not quiet.channels:
         return "off"
     channels = ", ".join(c.value for c in quiet.channels)
-    return f"{quiet.start:%H:%M} to {quiet.end:%H:%M} {quiet.timezone} ({channels})"
+    window = f"{quiet.start:%H:%M} to {quiet.end:%H:%M}"
+    return f"{window} the customer's time, else {quiet.timezone} ({channels})"
 
 
 __all__ = ["check_rules", "rules_page", "validate", "what_if"]

@@ -13,9 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from models.offers.best_offer import BestOffer
-from models.offers.pressure import DAY_MS, WEEK_MS, Contact
+from models.offers.local_time import customer_zone
+from models.offers.pressure import WEEK_MS, Contact, global_counts
 from models.offers.rules import ContactCaps, OfferRules, TriggerType
 from models.offers.texts import duration_text
+from models.timezones import local_day_ms
 from streams.redis.decisions import read_history
 from streams.redis.person_view import read_person_view
 from streams.web.console.auth import html_response, session_of
@@ -35,25 +37,57 @@ async def decision_trace(request: web.Request) -> web.StreamResponse:
     history = await read_history(deps.store.gateway, found.owner)
     view = await read_person_view(deps.store.gateway, found.owner)
     result, contacts = await assess(deps, found, deps.rules, now)
-    body = render_trace(history, view.pending, contacts, result, deps.rules, now)
+    zone = customer_zone(found.context, deps.rules.quiet_hours)
+    body = render_trace(history, view.pending, contacts, result, deps.rules, now, zone)
     title = f"Decision trace: {found.asked}"
     nav = customer_nav(found.asked, "/trace")
     return html_response(page(title, body, csrf=csrf, subnav=nav))
 
 
-def next_contact_ms(contacts: Sequence[Contact], caps: ContactCaps, now_ms: int) -> int:
-    """The earliest moment from ``now_ms`` at which a new contact passes the caps (the
-    rule of :mod:`models.offers.pressure`: windows looking both ways). Counts only change
-    where a contact leaves a window, so those moments are the only ones to try."""
-    moments = {now_ms} | {
-        c.at_ms + span for c in contacts for span in (DAY_MS, WEEK_MS) if c.at_ms + span > now_ms
+def next_contact_ms(
+    contacts: Sequence[Contact],
+    caps: ContactCaps,
+    now_ms: int,
+    zone: str = "UTC",
+) -> int:
+    """The earliest moment from ``now_ms`` at which a new contact passes the global caps
+    (the rule of :mod:`models.offers.pressure`: the customer's local day, 7 days looking
+    both ways). Counts only change at a local midnight or where a contact leaves the
+    week, so those moments are the only ones to try."""
+    midnights, day_end = [], now_ms
+    for _ in range(8):  # past the last contact's week, nothing counts
+        day_end = local_day_ms(day_end, zone)[1]
+        midnights.append(day_end)
+    moments = {now_ms, *midnights} | {
+        c.at_ms + WEEK_MS for c in contacts if c.at_ms + WEEK_MS > now_ms
     }
     for moment in sorted(moments):
-        day = sum(abs(moment - c.at_ms) < DAY_MS for c in contacts)
-        week = sum(abs(moment - c.at_ms) < WEEK_MS for c in contacts)
+        day, week = global_counts(contacts, moment, zone, caps)
         if day < caps.per_day and week < caps.per_week:
             return moment
     return max(moments)  # unreachable: past the last window nothing counts
+
+
+def channel_cap_facts(
+    contacts: Sequence[Contact], caps: ContactCaps, now_ms: int, zone: str
+) -> dict[str, object]:
+    """Each capped channel's contacts against its own caps, on the customer's clock."""
+    day_start, day_end = local_day_ms(now_ms, zone)
+    shown: dict[str, object] = {}
+    for channel, limits in sorted(caps.channels.items()):
+        on_channel = [c for c in contacts if c.channel == channel]
+        day = sum(day_start <= c.at_ms < day_end for c in on_channel)
+        week = sum(abs(now_ms - c.at_ms) < WEEK_MS for c in on_channel)
+        windows = [
+            f"{used} of {cap} {span}"
+            for used, cap, span in (
+                (day, limits.per_day, "today"),
+                (week, limits.per_week, "in 7 days"),
+            )
+            if cap is not None
+        ]
+        shown[f"{channel} (channel cap)"] = ", ".join(windows)
+    return shown
 
 
 def cooldowns_until(contacts: Iterable[Contact], rules: OfferRules, now_ms: int) -> dict[str, int]:
@@ -74,6 +108,7 @@ def render_trace(
     result: BestOffer,
     rules: OfferRules,
     now_ms: int,
+    zone: str = "UTC",
 ) -> Safe:
     decisions = table(
         "Recent decisions, newest first",
@@ -108,15 +143,16 @@ def render_trace(
         empty="no timer pending",
     )
     caps = rules.caps
-    day = sum(abs(now_ms - c.at_ms) < DAY_MS for c in contacts)
-    week = sum(abs(now_ms - c.at_ms) < WEEK_MS for c in contacts)
-    next_ms = next_contact_ms(contacts, caps, now_ms)
+    day, week = global_counts(contacts, now_ms, zone, caps)
+    next_ms = next_contact_ms(contacts, caps, now_ms, zone)
     cooling = cooldowns_until(contacts, rules, now_ms)
     pressure = facts(
         {
-            "Contacts in 24 h": f"{day} of {caps.per_day}",
+            f"Contacts today ({zone})": f"{day} of {caps.per_day}",
             "Contacts in 7 days": f"{week} of {caps.per_week}",
             "Next contact allowed": Safe("now") if next_ms <= now_ms else when(next_ms, now_ms),
+            **channel_cap_facts(contacts, caps, now_ms, zone),
+            "Exempt from the caps": ", ".join(sorted(caps.exempt_types)) or "none",
             "Types in cooldown": ", ".join(sorted(cooling)) or "none",
         }
     )

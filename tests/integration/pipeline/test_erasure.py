@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from models.identity import Identity
-from streams.redis.batch import ContactRequest, PersonPlan
+from models.offers.pressure import ContactAsk
+from models.timezones import local_day_ms
+from streams.redis.batch import PersonPlan
 from streams.redis.contacts import reserve_contacts
 from streams.redis.decisions import queue_record
 from streams.redis.keys import PersonKeys
@@ -174,7 +176,11 @@ def test_a_decision_in_flight_when_its_person_is_erased_brings_no_key_back(
         await pipeline.process([till_order(user, "store-001", T0, [SHOES])])
         owner = Identity.user(user)
         plan = PersonPlan(
-            contacts=[ContactRequest("t-1", "cross_sell", "email", _ms(T0), 0)],
+            contacts=[
+                ContactAsk(
+                    "t-1", "cross_sell", _ms(T0), 0, *local_day_ms(_ms(T0), "UTC"), ("email",)
+                )
+            ],
             decisions=["a planned contact"],
         )
         await erase(pipeline.store, owner, _ms(ERASED_AT))

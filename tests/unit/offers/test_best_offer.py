@@ -141,7 +141,9 @@ def test_caps_hold_back_every_new_offer_but_not_a_re_emission() -> None:
     capped = best(context, contacts=other)
     assert capped.best is None
     assert {a.verdict for a in capped.considered} == {SuppressionReason.CAPPED}
-    assert capped.considered[0].detail == "contact cap reached: 1/1 in 24 h, 1/3 in 7 days"
+    assert capped.considered[0].detail == (
+        "contact cap reached: 1/1 today (local day), 1/3 in 7 days"
+    )
     # The browse reminder was the contact sent an hour ago: showing it again is no new contact.
     again = best(context, contacts=[Contact(browse_id, BROWSE, NOW - HOUR)])
     assert [(a.candidate.type, a.verdict) for a in again.considered] == [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,12 +13,14 @@ from models.offers.pressure import (
     HISTORY_MS,
     WEEK_MS,
     Contact,
+    ContactAsk,
     PressureVerdict,
     contact_documents,
     pressure_text,
     pressure_verdict,
 )
 from models.offers.rules import ContactCaps, SuppressionReason, TriggerType
+from models.timezones import local_day_ms
 from tests.unit.offers.support import HOUR
 from tests.unit.test_context_support import DAY
 
@@ -37,23 +42,42 @@ def verdict(
     cooldown_ms: int = 0,
     trigger_id: str = "new",
 ) -> SuppressionReason | None:
-    return pressure_verdict(past, trigger_id, kind, at_ms, caps, cooldown_ms).reason
+    return judge(past, trigger_id, kind, at_ms, caps, cooldown_ms).reason
+
+
+def judge(
+    past: Sequence[Contact],
+    trigger_id: str,
+    kind: TriggerType,
+    at_ms: int,
+    caps: ContactCaps = CAPS,
+    cooldown_ms: int = 0,
+    *,
+    zone: str = "UTC",
+    channels: tuple[str, ...] = ("email",),
+) -> PressureVerdict:
+    start, end = local_day_ms(at_ms, zone)
+    ask = ContactAsk(trigger_id, kind.value, at_ms, cooldown_ms, start, end, channels)
+    return pressure_verdict(past, ask, caps)
 
 
 def test_a_first_contact_is_allowed() -> None:
     assert verdict([], T) is None
 
 
-def test_the_day_cap_counts_the_last_24_hours() -> None:
-    past = [Contact("a", BASKET, T - 23 * HOUR)]
+def test_the_day_cap_counts_the_local_calendar_day() -> None:
+    past = [Contact("a", BASKET, T - 11 * HOUR)]  # 01:00 the same day
     assert verdict(past, T) is CAPPED
     assert verdict(past, T, caps=ContactCaps(per_day=2, per_week=3)) is None
+    # 13 hours ago was yesterday: a new day, whatever the hours between.
+    assert verdict([Contact("a", BASKET, T - 13 * HOUR)], T) is None
 
 
-def test_a_contact_exactly_24_hours_ago_no_longer_counts() -> None:
-    past = [Contact("a", BASKET, T - DAY)]
-    assert verdict(past, T) is None
-    assert verdict(past, T - 1) is CAPPED
+def test_the_day_ends_at_local_midnight() -> None:
+    midnight = T + 12 * HOUR
+    past = [Contact("a", BASKET, midnight - 1)]
+    assert verdict(past, midnight - 2) is CAPPED
+    assert verdict(past, midnight) is None
 
 
 def test_the_week_cap_counts_the_last_7_days() -> None:
@@ -104,7 +128,7 @@ def test_zero_caps_allow_nothing_new() -> None:
 def test_a_contact_of_an_unknown_type_still_counts_against_the_caps() -> None:
     past = (Contact("t1", CROSS, T - HOUR), Contact("t2", "from_the_future", T - 2 * HOUR))
     caps = ContactCaps(per_day=2, per_week=3)
-    assert pressure_verdict(past, "t3", REACT, T, caps, 0).reason is CAPPED
+    assert judge(past, "t3", REACT, T, caps, 0).reason is CAPPED
 
 
 def test_a_verdict_counts_the_contacts_within_a_day_and_a_week_either_way() -> None:
@@ -115,22 +139,25 @@ def test_a_verdict_counts_the_contacts_within_a_day_and_a_week_either_way() -> N
         Contact("d", BASKET, T - 8 * DAY),
     ]
     roomy = ContactCaps(per_day=5, per_week=5)
-    assert pressure_verdict(past, "new", REACT, T, roomy, 0) == PressureVerdict(None, 2, 3)
-    assert pressure_verdict(past, "new", REACT, T, CAPS, 0) == PressureVerdict(CAPPED, 2, 3)
-    assert pressure_verdict(past, "new", CROSS, T, CAPS, DAY) == PressureVerdict(COOLDOWN, 2, 3)
-    assert pressure_verdict(past, "a", CROSS, T, CAPS, DAY) == PressureVerdict(None, 2, 3)
+    assert judge(past, "new", REACT, T, roomy, 0) == PressureVerdict(None, 2, 3, "email")
+    assert judge(past, "new", REACT, T, CAPS, 0) == PressureVerdict(CAPPED, 2, 3)
+    assert judge(past, "new", CROSS, T, CAPS, DAY) == PressureVerdict(COOLDOWN, 2, 3)
+    assert judge(past, "a", CROSS, T, CAPS, DAY) == PressureVerdict(None, 2, 3)
 
 
 def test_the_verdict_in_words() -> None:
     caps = ContactCaps(per_day=1, per_week=3)
     capped = PressureVerdict(CAPPED, 1, 1)
-    assert pressure_text(capped, caps, DAY) == "contact cap reached: 1/1 in 24 h, 1/3 in 7 days"
+    assert pressure_text(capped, caps, DAY) == (
+        "contact cap reached: 1/1 today (local day), 1/3 in 7 days"
+    )
     cooldown = PressureVerdict(COOLDOWN, 0, 2)
     assert pressure_text(cooldown, caps, DAY) == "same offer type sent less than 24 h ago"
     assert pressure_text(cooldown, caps, 30 * DAY) == ("same offer type sent less than 30 days ago")
     allowed = PressureVerdict(None, 0, 2)
     assert (
-        pressure_text(allowed, caps, DAY) == "within the contact caps: 0/1 in 24 h, 2/3 in 7 days"
+        pressure_text(allowed, caps, DAY)
+        == "within the contact caps: 0/1 today (local day), 2/3 in 7 days"
     )
 
 
@@ -171,6 +198,10 @@ def _worst_window(times: list[int], span: int) -> int:
     return max((sum(s <= t < s + span for t in times) for s in times), default=0)
 
 
+def _busiest_day(times: list[int]) -> int:
+    return max(Counter(t // DAY for t in times).values(), default=0)  # UTC calendar days
+
+
 @given(
     attempts=st.lists(
         st.tuples(st.integers(0, 20 * DAY), st.sampled_from(list(TriggerType))), max_size=40
@@ -186,10 +217,10 @@ def test_allowed_contacts_never_exceed_the_caps_in_any_window(
     caps = ContactCaps(per_day=per_day, per_week=per_day + extra)
     sent: list[Contact] = []
     for index, (at, kind) in enumerate(attempts):
-        if pressure_verdict(sent, f"t{index}", kind, at, caps, cooldown_days * DAY).reason is None:
+        if judge(sent, f"t{index}", kind, at, caps, cooldown_days * DAY).reason is None:
             sent.append(Contact(f"t{index}", kind, at))
     times = [c.at_ms for c in sent]
-    assert _worst_window(times, DAY) <= caps.per_day
+    assert _busiest_day(times) <= caps.per_day
     assert _worst_window(times, 7 * DAY) <= caps.per_week
     for a in sent:
         for b in sent:

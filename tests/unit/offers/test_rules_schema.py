@@ -89,6 +89,13 @@ GOOD: list[tuple[str, list[Mutation]]] = [
     ("float priority", [set_value("triggers.cross_sell.priority", 0.5)]),
     ("empty cross-sell", [set_value("cross_sell", {})]),
     ("no identity section", [delete("identity")]),
+    ("no channel caps", [delete("contact_pressure.channels")]),
+    ("no exemption key", [delete("triggers.reactivation.exempt_from_caps")]),
+    ("an exempt type", [set_value("triggers.cross_sell.exempt_from_caps", True)]),
+    (
+        "a daily channel cap only",
+        [set_value("contact_pressure.channels", {"push": {"max_per_day": 2}})],
+    ),
     ("no back_in_stock table", [delete("triggers.back_in_stock")]),
     (
         "identity trusting nothing",
@@ -170,6 +177,14 @@ BAD: list[tuple[str, Mutation]] = [
     ("identity key missing", delete("identity.trusted_sources")),
     ("identity unknown key", set_value("identity.trust_all", True)),
     ("back_in_stock window zero", set_value("triggers.back_in_stock.window", "0s")),
+    (
+        "channel cap of a channel that does not exist",
+        set_value("contact_pressure.channels.fax", {"max_per_week": 1}),
+    ),
+    ("channel cap empty", set_value("contact_pressure.channels.sms", {})),
+    ("channel cap zero", set_value("contact_pressure.channels.sms", {"max_per_week": 0})),
+    ("channel cap unknown key", set_value("contact_pressure.channels.sms", {"per_month": 2})),
+    ("exempt as text", set_value("triggers.reactivation.exempt_from_caps", "yes")),
 ]
 
 
