@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import time
 from enum import StrEnum
 
+from models.offers.holdout import Holdout
+
 # Trends are live ("trending now"), and every minute of the window is one bucket that
 # is read, cached and kept in Redis: a day is the longest window.
 MAX_TREND_WINDOW_MS = 86_400_000
@@ -37,6 +39,8 @@ class SuppressionReason(StrEnum):
     PURCHASED = "purchased"  # bought meanwhile, in any channel
     LOWER_PRIORITY = "lower_priority"
     NO_LONGER_VALID = "no_longer_valid"  # e.g. the basket was emptied, the product added
+    # Would have been sent, but the person is in the type's holdout group (lift measurement).
+    HOLDOUT = "holdout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ class TriggerRule:
     # the most viewers one restock re-evaluates (0: restocks re-evaluate nobody).
     restock_window_ms: int = 0
     restock_max_people: int = 0
+    # Who is held out of this type to measure its lift (none by default).
+    holdout: Holdout = field(default_factory=Holdout)
 
 
 @dataclass(frozen=True, slots=True)
