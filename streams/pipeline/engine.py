@@ -33,11 +33,13 @@ from models.offers.decisions import (
     signals_needed,
     topic_of,
 )
+from models.offers.holdout import Group
 from models.offers.pressure import PressureVerdict, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
 from streams.metrics import Metrics
+from streams.pipeline.lift import LiftMeter
 from streams.pipeline.plans import Outbox, PlannedContact, Suppression
 from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
@@ -47,7 +49,7 @@ from streams.redis.batch import (
     PersonUpdate,
     TimerEntry,
 )
-from streams.redis.contacts import queue_mark_emitted
+from streams.redis.contacts import queue_mark_emitted, queue_mark_held_out
 from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import decision_entry, queue_record
 from streams.redis.gateway import RoundTrip
@@ -90,6 +92,7 @@ class OfferEngine:
         self._topics = topics
         self.wall_clock = wall_clock
         self.restocks = RestockReevaluation(self, metrics)
+        self.lift = LiftMeter(rules, metrics)
 
     async def plan(self, people: list[PersonUpdate]) -> None:
         """Decide for every person of a batch on their folded context (the store's Planner)."""
@@ -141,7 +144,8 @@ class OfferEngine:
                 rule.cooldown_ms,
             )
         )
-        plan.decisions.append(PlannedContact(winner, choice, context, rule))
+        group = self.lift.group(person, rule)
+        plan.decisions.append(PlannedContact(winner, choice, context, rule, group))
 
     @staticmethod
     def _arbitrate(plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
@@ -178,10 +182,14 @@ class OfferEngine:
                     outbox, owner, Suppression(candidate, reason, detail, candidate.decided_ms)
                 )
                 continue
-            if verdict.verdict == "existing" and verdict.state == "emitted":
+            if verdict.verdict == "existing" and verdict.state in ("emitted", "holdout"):
                 self._metrics.triggers_repeated.labels(candidate.type.value).inc()
                 continue
-            await self._send(outbox, owner, decision)
+            self.lift.measure(outbox.measured, owner, candidate, decision.rule, decision.group)
+            if decision.group is Group.HOLDOUT:
+                await self._hold_out(outbox, owner, decision)
+            else:
+                await self._send(outbox, owner, decision)
 
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
@@ -202,6 +210,7 @@ class OfferEngine:
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed, self.rules.trend_window_ms)
+        orders = self.lift.queue_reads(trip, {o: p.events for o, p in result.people.items()})
         readings = self.restocks.queue_finish(trip, result.people.values(), observed)
         now = self.wall_clock()
         # A future-dated event must not drag its partition's clock (and everyone's timers
@@ -209,6 +218,8 @@ class OfferEngine:
         limit = now + self._clock_max_ahead_ms
         queue_advance_clocks(trip, {tp: min(ms, limit) for tp, ms in clock_marks.items()}, now)
         await trip.send()
+        if orders:
+            await self.lift.convert(self.contexts.gateway, orders)
         self._signals.note_observed(trends)
         await self.restocks.reevaluate(readings)
 
@@ -237,7 +248,9 @@ class OfferEngine:
         """Once Kafka has the records: mark the triggers sent, record every decision."""
         # A crash before this leaves the reservation unmarked: redelivery re-sends the id.
         queue_mark_emitted(trip, outbox.sent)
+        queue_mark_held_out(trip, outbox.held_out)
         queue_record(trip, outbox.history, self._history_max)
+        self.lift.queue_remember(trip, outbox.measured)
 
     async def _send(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
         candidate, choice = decision.candidate, decision.choice
@@ -260,6 +273,16 @@ class OfferEngine:
         lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
         if 0 <= lag_s < 86_400:  # live traffic only; a backfill's lag is its age
             self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
+
+    async def _hold_out(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
+        """A decision that would have been sent, to a person in its type's holdout group."""
+        candidate, share = decision.candidate, decision.rule.holdout.basis_points / 100
+        detail = f"held out to measure the lift of {candidate.type.value} ({share:g}% are)"
+        reason = SuppressionReason.HOLDOUT
+        await self._suppress(
+            outbox, owner, Suppression(candidate, reason, detail, candidate.decided_ms)
+        )
+        outbox.held_out.append((owner, candidate.trigger_id))
 
     async def _suppress(self, outbox: Outbox, owner: Identity, suppression: Suppression) -> None:
         decision = suppression.decision

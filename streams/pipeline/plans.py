@@ -16,7 +16,9 @@ from typing import Any
 from models.context import CustomerContext
 from models.identity import Identity
 from models.offers.channels import ChannelChoice
+from models.offers.conversions import MeasuredDecision
 from models.offers.decision import Candidate, PendingTrigger
+from models.offers.holdout import Group
 from models.offers.rules import SuppressionReason, TriggerRule
 
 
@@ -37,6 +39,8 @@ class PlannedContact:
     choice: ChannelChoice
     context: CustomerContext
     rule: TriggerRule
+    # Held out: granted a slot like a sent one, then suppressed with reason holdout.
+    group: Group = Group.SENT
 
 
 @dataclass
@@ -46,3 +50,6 @@ class Outbox:
     deliveries: list[Awaitable[Any]] = field(default_factory=list)
     sent: list[tuple[Identity, str]] = field(default_factory=list)
     history: list[tuple[Identity, bytes]] = field(default_factory=list)
+    # Held-out reservations to mark as such, and decisions whose conversion is measured.
+    held_out: list[tuple[Identity, str]] = field(default_factory=list)
+    measured: list[tuple[Identity, MeasuredDecision]] = field(default_factory=list)

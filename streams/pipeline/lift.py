@@ -1,0 +1,103 @@
+"""Holdout lift, wired: each measured decision remembered and counted once, each order of
+the person checked against them, each conversion counted once.
+
+The rule (which group, which order converts) is :mod:`models.offers.holdout` and
+:mod:`models.offers.conversions`; this module reads, writes and counts. Nothing happens
+for a rules file without holdouts: no key, no command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from models.events import Event
+from models.identity import Identity
+from models.offers.conversions import (
+    MeasuredDecision,
+    PlacedOrder,
+    conversions,
+    expired,
+    placed_orders,
+)
+from models.offers.decision import Candidate
+from models.offers.holdout import Group, group_of
+from models.offers.rules import OfferRules, TriggerRule
+from streams.metrics import Metrics
+from streams.redis.gateway import RedisGateway, Reply, RoundTrip
+from streams.redis.lift import queue_convert, queue_forget, queue_read, queue_remember
+
+# A decision's record outlives its window by a day of wall clock: late orders still find it.
+_TTL_MARGIN_MS = 86_400_000
+
+
+class LiftMeter:
+    def __init__(self, rules: OfferRules, metrics: Metrics) -> None:
+        self._metrics = metrics
+        measured = [r for r in rules.triggers.values() if r.enabled and r.holdout.measured]
+        self.active = bool(measured)
+        windows = [rule.holdout.conversion_window_ms for rule in measured]
+        self._ttl_ms = max(windows, default=0) + _TTL_MARGIN_MS
+        # Every series from 0 at start-up: increase() counts a series' first increment
+        # only when it was scraped before it.
+        counters = (metrics.lift_decisions, metrics.lift_conversions, metrics.lift_revenue)
+        for rule in measured:
+            for group in Group:
+                for counter in counters:
+                    counter.labels(rule.type.value, group.value)
+
+    @staticmethod
+    def group(person: Identity, rule: TriggerRule) -> Group:
+        return group_of(person, rule.type.value, rule.holdout)
+
+    def measure(
+        self,
+        measured: list[tuple[Identity, MeasuredDecision]],
+        owner: Identity,
+        candidate: Candidate,
+        rule: TriggerRule,
+        group: Group,
+    ) -> None:
+        """Note a decision that was sent or held out, when its type is measured."""
+        if rule.holdout.measured:
+            measured.append((owner, MeasuredDecision.of(candidate, group, rule.holdout)))
+
+    def queue_remember(
+        self, trip: RoundTrip, measured: Sequence[tuple[Identity, MeasuredDecision]]
+    ) -> None:
+        for owner, decision in measured:
+            counter = self._metrics.lift_decisions.labels(decision.type, decision.group.value)
+            queue_remember(trip, owner, decision, self._ttl_ms, counter.inc)
+
+    def queue_reads(
+        self, trip: RoundTrip, events: Mapping[Identity, Sequence[Event]]
+    ) -> dict[Identity, tuple[list[PlacedOrder], Reply]]:
+        """Read the measured decisions of the people who placed an order, in ``trip``."""
+        if not self.active:
+            return {}
+        reads = {}
+        for owner, their_events in events.items():
+            orders = placed_orders(their_events)
+            if orders:
+                reads[owner] = (orders, queue_read(trip, owner))
+        return reads
+
+    async def convert(
+        self, gateway: RedisGateway, reads: Mapping[Identity, tuple[list[PlacedOrder], Reply]]
+    ) -> None:
+        """Mark and count what the orders converted, and drop closed windows: one round
+        trip, only when there is something to write."""
+        trip = gateway.round_trip()
+        for owner, (orders, reply) in reads.items():
+            decisions, converted = reply.value
+            for conversion in conversions(decisions, converted, orders):
+                labels = (conversion.decision.type, conversion.decision.group.value)
+                total = conversion.order.total
+
+                def count(labels: tuple[str, str] = labels, total: float = total) -> None:
+                    self._metrics.lift_conversions.labels(*labels).inc()
+                    if total > 0:
+                        self._metrics.lift_revenue.labels(*labels).inc(total)
+
+                queue_convert(trip, owner, conversion, self._ttl_ms, count)
+            queue_forget(trip, owner, expired(decisions, orders[-1].at_ms))
+        await trip.send()
