@@ -10,10 +10,10 @@ from models.offers.conversions import (
     expired,
     placed_orders,
 )
-from models.offers.decision import Candidate, Signals
+from models.offers.decision import Signals
 from models.offers.holdout import Group, Holdout
 from models.offers.rules import TriggerType
-from tests.unit.offers.support import AS_USER, STORE, decide
+from tests.unit.offers.support import AS_USER, STORE, decide, plain_candidate
 from tests.unit.test_context_support import DAY, at_ms, ordered, product
 
 WEEK = Holdout(basis_points=1_000, conversion_window_ms=7 * DAY)
@@ -23,19 +23,7 @@ PERSON = Identity.user("loyalty-1")
 def decision(
     minutes: float, cause: str = "basket:1", group: Group = Group.SENT
 ) -> MeasuredDecision:
-    candidate = Candidate(
-        type=TriggerType.ABANDONED_BASKET,
-        person=PERSON,
-        cause=cause,
-        product_ids=("p1",),
-        store_id=None,
-        value=10.0,
-        priority=100,
-        caused_by=("m1",),
-        reason_code="basket_abandoned",
-        reason_text="",
-        decided_ms=at_ms(minutes),
-    )
+    candidate = plain_candidate(TriggerType.ABANDONED_BASKET, PERSON, cause, at_ms(minutes))
     return MeasuredDecision.of(candidate, group, WEEK)
 
 
