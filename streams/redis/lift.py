@@ -59,6 +59,23 @@ def queue_forget(trip: RoundTrip, owner: Identity, trigger_ids: Iterable[str]) -
         trip.call("HDEL", PersonKeys.of(owner).lift, *fields)
 
 
+def export_measured(
+    decisions: Iterable[MeasuredDecision], converted: set[str]
+) -> list[dict[str, Any]]:
+    """The person's measured decisions, as their data export lists them."""
+    return [
+        {
+            "trigger_id": d.trigger_id,
+            "type": d.type,
+            "group": d.group.value,
+            "decided_ms": d.decided_ms,
+            "until_ms": d.until_ms,
+            "converted": d.trigger_id in converted,
+        }
+        for d in sorted(decisions, key=lambda d: (d.decided_ms, d.trigger_id))
+    ]
+
+
 def _decode(raw: Any) -> tuple[list[MeasuredDecision], set[str]]:
     decisions, converted = [], set()
     for name, value in pairs(raw):

@@ -18,6 +18,7 @@ from streams.metrics import Metrics
 from streams.pipeline.lift import LiftMeter
 from streams.redis.gateway import RedisGateway
 from streams.redis.keys import PersonKeys
+from streams.redis.lift import export_measured, queue_read
 from tests.unit.offers.support import offer_rules, plain_candidate, trigger_rule
 from tests.unit.test_context_support import ordered
 
@@ -85,6 +86,11 @@ def test_two_agents_converting_one_decision_at_once_count_it_once(redis_url: str
             await asyncio.gather(*(meter.convert(gateway, read) for read in reads))
             assert counted(metrics, "conversions", Group.SENT) == 1
             assert counted(metrics, "conversion_revenue", Group.SENT) == 30.0
+            trip = gateway.round_trip()
+            stored = queue_read(trip, person)
+            await trip.send()
+            [exported] = export_measured(*stored.value)  # what the person's export lists
+            assert (exported["group"], exported["converted"]) == ("sent", True)
             # A week later another order converts nothing, and the closed window is dropped.
             trip = gateway.round_trip()
             late = meter.queue_reads(
