@@ -9,7 +9,10 @@ converts it, once:
   cross-sell's purchase, under any of its copies) never converts it;
 - a decision converts once: later orders, a replay of the order, or its web and till
   copies (one ``order_id``) find it converted already;
-- among the orders of one batch, the earliest converts (then the lowest ``order_id``).
+- among the orders of one batch, the earliest converts (then the lowest ``order_id``);
+- an order already in the context the decision was taken on (folded before the decision
+  was recorded: a timer firing a moment after an order on another topic) converts it
+  when it is recorded.
 
 Decisions and their conversions are counted per type and group, so the conversion rates
 of the two groups, and their ratio (the lift), are a query away (the dashboard's).
@@ -18,9 +21,10 @@ of the two groups, and their ratio (the lift), are a query away (the dashboard's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from models.context.state import CustomerContext
 from models.events import Event, EventKind
 from models.offers.decision import Candidate
 from models.offers.holdout import Group, Holdout
@@ -97,6 +101,12 @@ def placed_orders(events: Iterable[Event]) -> list[PlacedOrder]:
     return [orders[key] for key in sorted(orders)]
 
 
+def context_orders(context: CustomerContext) -> list[PlacedOrder]:
+    """The orders a context remembers (its recent ones), earliest first."""
+    orders = [PlacedOrder(r.order_id, r.at_ms, r.total_cents / 100) for r in context.recent_orders]
+    return sorted(orders, key=lambda o: (o.at_ms, o.order_id))
+
+
 def conversions(
     decisions: Sequence[MeasuredDecision],
     converted: Iterable[str],
@@ -119,7 +129,3 @@ def expired(decisions: Iterable[MeasuredDecision], now_ms: int) -> list[str]:
     """Trigger ids whose window has closed by ``now_ms`` (event time): nothing converts
     them any more, so their record can go."""
     return [d.trigger_id for d in decisions if d.until_ms < now_ms]
-
-
-def measured_types(holdouts: Mapping[str, Holdout]) -> frozenset[str]:
-    return frozenset(kind for kind, holdout in holdouts.items() if holdout.measured)

@@ -185,7 +185,7 @@ class OfferEngine:
             if verdict.verdict == "existing" and verdict.state in ("emitted", "holdout"):
                 self._metrics.triggers_repeated.labels(candidate.type.value).inc()
                 continue
-            self.lift.measure(outbox.measured, owner, candidate, decision.rule, decision.group)
+            self.lift.measure(outbox, owner, decision)
             if decision.group is Group.HOLDOUT:
                 await self._hold_out(outbox, owner, decision)
             else:

@@ -13,16 +13,18 @@ from collections.abc import Mapping, Sequence
 from models.events import Event
 from models.identity import Identity
 from models.offers.conversions import (
+    Conversion,
     MeasuredDecision,
     PlacedOrder,
+    context_orders,
     conversions,
     expired,
     placed_orders,
 )
-from models.offers.decision import Candidate
 from models.offers.holdout import Group, group_of
 from models.offers.rules import OfferRules, TriggerRule
 from streams.metrics import Metrics
+from streams.pipeline.plans import Outbox, PlannedContact
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.lift import queue_convert, queue_forget, queue_read, queue_remember
 
@@ -49,24 +51,24 @@ class LiftMeter:
     def group(person: Identity, rule: TriggerRule) -> Group:
         return group_of(person, rule.type.value, rule.holdout)
 
-    def measure(
-        self,
-        measured: list[tuple[Identity, MeasuredDecision]],
-        owner: Identity,
-        candidate: Candidate,
-        rule: TriggerRule,
-        group: Group,
-    ) -> None:
+    def measure(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
         """Note a decision that was sent or held out, when its type is measured."""
-        if rule.holdout.measured:
-            measured.append((owner, MeasuredDecision.of(candidate, group, rule.holdout)))
+        holdout = decision.rule.holdout
+        if holdout.measured:
+            measured = MeasuredDecision.of(decision.candidate, decision.group, holdout)
+            outbox.measured.append((owner, measured, context_orders(decision.context)))
 
     def queue_remember(
-        self, trip: RoundTrip, measured: Sequence[tuple[Identity, MeasuredDecision]]
+        self,
+        trip: RoundTrip,
+        measured: Sequence[tuple[Identity, MeasuredDecision, Sequence[PlacedOrder]]],
     ) -> None:
-        for owner, decision in measured:
+        """Remember the decisions, and convert those an order their context holds converts."""
+        for owner, decision, orders in measured:
             counter = self._metrics.lift_decisions.labels(decision.type, decision.group.value)
             queue_remember(trip, owner, decision, self._ttl_ms, counter.inc)
+            for conversion in conversions([decision], (), orders):
+                self._queue_convert(trip, owner, conversion)
 
     def queue_reads(
         self, trip: RoundTrip, events: Mapping[Identity, Sequence[Event]]
@@ -90,14 +92,17 @@ class LiftMeter:
         for owner, (orders, reply) in reads.items():
             decisions, converted = reply.value
             for conversion in conversions(decisions, converted, orders):
-                labels = (conversion.decision.type, conversion.decision.group.value)
-                total = conversion.order.total
-
-                def count(labels: tuple[str, str] = labels, total: float = total) -> None:
-                    self._metrics.lift_conversions.labels(*labels).inc()
-                    if total > 0:
-                        self._metrics.lift_revenue.labels(*labels).inc(total)
-
-                queue_convert(trip, owner, conversion, self._ttl_ms, count)
+                self._queue_convert(trip, owner, conversion)
             queue_forget(trip, owner, expired(decisions, orders[-1].at_ms))
         await trip.send()
+
+    def _queue_convert(self, trip: RoundTrip, owner: Identity, conversion: Conversion) -> None:
+        labels = (conversion.decision.type, conversion.decision.group.value)
+        total = conversion.order.total
+
+        def count() -> None:
+            self._metrics.lift_conversions.labels(*labels).inc()
+            if total > 0:
+                self._metrics.lift_revenue.labels(*labels).inc(total)
+
+        queue_convert(trip, owner, conversion, self._ttl_ms, count)

@@ -16,7 +16,7 @@ from typing import Any
 from models.context import CustomerContext
 from models.identity import Identity
 from models.offers.channels import ChannelChoice
-from models.offers.conversions import MeasuredDecision
+from models.offers.conversions import MeasuredDecision, PlacedOrder
 from models.offers.decision import Candidate, PendingTrigger
 from models.offers.holdout import Group
 from models.offers.rules import SuppressionReason, TriggerRule
@@ -52,4 +52,7 @@ class Outbox:
     history: list[tuple[Identity, bytes]] = field(default_factory=list)
     # Held-out reservations to mark as such, and decisions whose conversion is measured.
     held_out: list[tuple[Identity, str]] = field(default_factory=list)
-    measured: list[tuple[Identity, MeasuredDecision]] = field(default_factory=list)
+    # (with the orders its context held: one may convert it at once)
+    measured: list[tuple[Identity, MeasuredDecision, list[PlacedOrder]]] = field(
+        default_factory=list
+    )

@@ -50,18 +50,24 @@ async def _scenario(redis_url: str) -> tuple[Metrics, Identity, RedisGateway, Re
     return Metrics(), Identity.user(f"lift-{uuid.uuid4().hex}"), RedisGateway(redis), redis
 
 
-def test_a_decision_sent_again_after_a_crash_is_counted_once(redis_url: str) -> None:
+def test_a_decision_sent_again_after_a_crash_counts_once_and_converts_once(
+    redis_url: str,
+) -> None:
     async def run() -> None:
         metrics, person, gateway, redis = await _scenario(redis_url)
         meter = LiftMeter(RULES, metrics)
         decision = measured(person, Group.HOLDOUT, "order:o-1")
+        # Its context already holds the causing order and one placed a minute after it.
+        orders = [PlacedOrder("o-1", T0, 80.0), PlacedOrder("o-2", T0 + 60_000, 20.0)]
         try:
             for _ in range(2):  # the first send, then the re-send of the same trigger id
                 trip = gateway.round_trip()
-                meter.queue_remember(trip, [(person, decision)])
+                meter.queue_remember(trip, [(person, decision, orders)])
                 await trip.send()
             assert counted(metrics, "decisions", Group.HOLDOUT) == 1
             assert counted(metrics, "decisions", Group.SENT) == 0
+            assert counted(metrics, "conversions", Group.HOLDOUT) == 1
+            assert counted(metrics, "conversion_revenue", Group.HOLDOUT) == 20.0
             assert 0 < await redis.pttl(PersonKeys.of(person).lift) <= 8 * DAY
         finally:
             await redis.aclose()
@@ -75,7 +81,7 @@ def test_two_agents_converting_one_decision_at_once_count_it_once(redis_url: str
         meter = LiftMeter(RULES, metrics)
         try:
             trip = gateway.round_trip()
-            meter.queue_remember(trip, [(person, measured(person, Group.SENT, "order:o-1"))])
+            meter.queue_remember(trip, [(person, measured(person, Group.SENT, "order:o-1"), [])])
             await trip.send()
             # The web copy and the till copy of one order, read by two agents before
             # either writes: both find the decision open.

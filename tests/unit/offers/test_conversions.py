@@ -6,6 +6,7 @@ from models.identity import Identity
 from models.offers.conversions import (
     MeasuredDecision,
     PlacedOrder,
+    context_orders,
     conversions,
     expired,
     placed_orders,
@@ -14,7 +15,7 @@ from models.offers.decision import Signals
 from models.offers.holdout import Group, Holdout
 from models.offers.rules import TriggerType
 from tests.unit.offers.support import AS_USER, STORE, decide, plain_candidate
-from tests.unit.test_context_support import DAY, at_ms, ordered, product
+from tests.unit.test_context_support import DAY, at_ms, fold_all, ordered, product
 
 WEEK = Holdout(basis_points=1_000, conversion_window_ms=7 * DAY)
 PERSON = Identity.user("loyalty-1")
@@ -84,3 +85,17 @@ def test_orders_are_read_from_every_channel_earliest_first_once_each() -> None:
 def test_closed_windows_expire() -> None:
     early, late = decision(0), decision(3 * 24 * 60, cause="basket:2")
     assert expired([early, late], at_ms(8 * 24 * 60)) == [early.trigger_id]
+
+
+def test_an_order_the_context_already_holds_converts_the_decision_when_recorded() -> None:
+    # A timer fires a moment after an order on another topic was folded: the context the
+    # decision is taken on holds that order, which converts it as it is recorded.
+    context = fold_all(
+        [
+            ordered("m1", -60, "o-0", 10.0, **AS_USER),
+            ordered("m2", 5, "o-1", 25.0, store_id=STORE, **AS_USER),
+        ]
+    )
+    assert context_orders(context) == [order(-60, "o-0", 10.0), order(5, "o-1", 25.0)]
+    [conversion] = conversions([decision(0)], (), context_orders(context))
+    assert conversion.order == order(5, "o-1", 25.0)
