@@ -62,5 +62,11 @@ def bucket(person: Identity, trigger_type: str) -> int:
 
 def group_of(person: Identity, trigger_type: str, holdout: Holdout) -> Group:
     """Whether a decision of this type for this person is sent or held out."""
-    held = bucket(person, trigger_type) < holdout.basis_points
+    held = holdout.measured and bucket(person, trigger_type) < holdout.basis_points
     return Group.HOLDOUT if held else Group.SENT
+
+
+def holdout_text(trigger_type: str, holdout: Holdout) -> str:
+    """The reason text of a held-out decision, on ``triggers.suppressed``."""
+    share = f"{holdout.basis_points / 100:g}%"
+    return f"would have been sent; held out to measure the lift of {trigger_type} ({share} are)"

@@ -40,7 +40,7 @@ from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
 from streams.metrics import Metrics
 from streams.pipeline.lift import LiftMeter
-from streams.pipeline.plans import Outbox, PlannedContact, Suppression
+from streams.pipeline.plans import Outbox, PlannedContact, Suppression, held_out
 from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
@@ -187,7 +187,8 @@ class OfferEngine:
                 continue
             self.lift.measure(outbox, owner, decision)
             if decision.group is Group.HOLDOUT:
-                await self._hold_out(outbox, owner, decision)
+                await self._suppress(outbox, owner, held_out(decision))
+                outbox.held_out.append((owner, candidate.trigger_id))
             else:
                 await self._send(outbox, owner, decision)
 
@@ -273,16 +274,6 @@ class OfferEngine:
         lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
         if 0 <= lag_s < 86_400:  # live traffic only; a backfill's lag is its age
             self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
-
-    async def _hold_out(self, outbox: Outbox, owner: Identity, decision: PlannedContact) -> None:
-        """A decision that would have been sent, to a person in its type's holdout group."""
-        candidate, share = decision.candidate, decision.rule.holdout.basis_points / 100
-        detail = f"held out to measure the lift of {candidate.type.value} ({share:g}% are)"
-        reason = SuppressionReason.HOLDOUT
-        await self._suppress(
-            outbox, owner, Suppression(candidate, reason, detail, candidate.decided_ms)
-        )
-        outbox.held_out.append((owner, candidate.trigger_id))
 
     async def _suppress(self, outbox: Outbox, owner: Identity, suppression: Suppression) -> None:
         decision = suppression.decision

@@ -18,7 +18,7 @@ from models.identity import Identity
 from models.offers.channels import ChannelChoice
 from models.offers.conversions import MeasuredDecision, PlacedOrder
 from models.offers.decision import Candidate, PendingTrigger
-from models.offers.holdout import Group
+from models.offers.holdout import Group, holdout_text
 from models.offers.rules import SuppressionReason, TriggerRule
 
 
@@ -41,6 +41,13 @@ class PlannedContact:
     rule: TriggerRule
     # Held out: granted a slot like a sent one, then suppressed with reason holdout.
     group: Group = Group.SENT
+
+
+def held_out(decision: PlannedContact) -> Suppression:
+    """A decision granted its slot, for a person in its type's holdout group: not sent."""
+    candidate, holdout = decision.candidate, decision.rule.holdout
+    detail = holdout_text(candidate.type.value, holdout)
+    return Suppression(candidate, SuppressionReason.HOLDOUT, detail, candidate.decided_ms)
 
 
 @dataclass

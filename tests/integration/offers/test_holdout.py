@@ -2,7 +2,8 @@
 
 The worker runs the test rules with ``holdout = 50`` on cross-sell. The customers are
 picked by the core's own assignment, so one is sent the cross-sell and the other held
-out; each then buys again (the web copy and the till copy of one order). ``/metrics``
+out (a third, held-out group but without consent, is `no_consent`, not measured); each
+then buys again (the web copy and the till copy of one order). ``/metrics``
 must count one decision and one conversion per group, replays and the duplicate copy
 count nothing more, and an erasure removes the person's lift record.
 """
@@ -60,14 +61,23 @@ def test_the_lift_of_cross_sell_is_measured_in_both_groups_once(
         journeys[customer.user] += customer.sent
         customer.flush()
 
+    # A third customer, of the holdout group too, never consented: their decision would
+    # not have been sent, so it is no_consent, not a held-out decision.
+    unreachable = customer_in_group(worker, Group.HOLDOUT, HALF)
+    unreachable.till_order("store-001", [SHOES], at=now - timedelta(minutes=5))
+    unreachable.flush()
+
     # Both pass consent, caps and cooldown; one is sent, the other recorded as held out.
     [trigger] = wait_for(worker, "cross_sell", sent.user, timeout_s=30)
     [holdout] = suppressed(worker, held.user, "holdout")
     assert holdout["type"] == CROSS_SELL
-    assert "lift" in holdout["reason"]["text"]
+    assert "would have been sent" in holdout["reason"]["text"]
     assert wait_for(worker, "cross_sell", held.user, timeout_s=0) == []
     for group in Group:
         wait_until(lambda g=group: lift(worker, "decisions", g) == 1, what=f"{group} decision")
+    assert suppressed(worker, unreachable.user, "no_consent")
+    assert suppressed(worker, unreachable.user, "holdout", timeout_s=0) == []
+    assert lift(worker, "decisions", Group.HOLDOUT) == 1
 
     # Each buys again a minute later: the web copy and the till copy of one order.
     for customer in (sent, held):

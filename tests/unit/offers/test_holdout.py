@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.identity import Identity
-from models.offers.holdout import BUCKETS, Group, Holdout, bucket, group_of
+from models.offers.holdout import BUCKETS, Group, Holdout, bucket, group_of, holdout_text
 from models.offers.rules import TriggerType
 
 PEOPLE = [Identity.user(f"loyalty-{n}") for n in range(20_000)]
@@ -64,3 +64,8 @@ def test_no_holdout_measures_nothing_and_sends_everyone() -> None:
     assert not Holdout().measured
     assert held_out(0) == set()
     assert Holdout(basis_points=1).measured
+
+
+def test_a_held_out_decision_says_why_in_words() -> None:
+    text = holdout_text(CROSS_SELL, Holdout(basis_points=250))
+    assert "would have been sent" in text and "cross_sell" in text and "2.5%" in text
