@@ -12,6 +12,11 @@ engine emits (or would) for the same facts. Differences from the event paths:
 * Prices of viewed products are not in the context, so browse abandonment and
   web-to-store are valued at 0 (a score of the rule's priority).
 * ``caused_by`` is empty: no event caused a read.
+
+A person in the holdout group of the best offer's type gets nothing now, as the engine
+would send them nothing: that offer is ``holdout`` and still outranks the others, so a
+held-out person is not shown a lesser offer in its place (the lift measures "this
+offer against nothing").
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from models.offers.arbitration import rank_key
 from models.offers.channels import ChannelChoice, choose_channel
 from models.offers.decision import Candidate, Signals
 from models.offers.decisions import candidates_now
+from models.offers.holdout import Group, group_of, holdout_text
 from models.offers.pressure import Contact, pressure_text, pressure_verdict
 from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 
@@ -33,7 +39,8 @@ from models.offers.rules import OfferRules, SuppressionReason, TriggerRule
 class Assessed:
     candidate: Candidate
     channel: ChannelChoice
-    # None: would be sent now; else why not (no_consent, capped, cooldown, lower_priority).
+    # None: would be sent now; else why not (no_consent, capped, cooldown, lower_priority,
+    # holdout).
     verdict: SuppressionReason | None
     detail: str
 
@@ -52,19 +59,20 @@ def best_offer_now(
     contacts: Sequence[Contact],
     now_ms: int,
 ) -> BestOffer:
-    best: Assessed | None = None
+    winner: Assessed | None = None  # sent, or held out: either takes the one message
     considered: list[Assessed] = []
     for candidate in sorted(candidates_now(context, person, rules, signals, now_ms), key=rank_key):
         rule = rules.triggers[candidate.type]
         assessed = _assess(candidate, rule, context, person, rules, contacts, now_ms)
-        if best is not None:
+        if winner is not None:
             # Only one message: a sendable better offer outranks this one whatever its state.
             own = f"; also {assessed.verdict.value}: {assessed.detail}" if assessed.verdict else ""
-            detail = f"{best.candidate.type.value} scored higher{own}"
+            detail = f"{winner.candidate.type.value} scored higher{own}"
             assessed = replace(assessed, verdict=SuppressionReason.LOWER_PRIORITY, detail=detail)
-        elif assessed.verdict is None:
-            best = assessed
+        elif assessed.verdict in (None, SuppressionReason.HOLDOUT):
+            winner = assessed
         considered.append(assessed)
+    best = winner if winner is not None and winner.verdict is None else None
     return BestOffer(best, tuple(considered))
 
 
@@ -83,6 +91,9 @@ def _assess(
     verdict = pressure_verdict(
         contacts, candidate.trigger_id, candidate.type, now_ms, rules.caps, rule.cooldown_ms
     )
+    if verdict.reason is None and group_of(person, rule.type.value, rule.holdout) is Group.HOLDOUT:
+        detail = holdout_text(rule.type.value, rule.holdout)
+        return Assessed(candidate, choice, SuppressionReason.HOLDOUT, detail)
     if verdict.reason is None:
         return Assessed(candidate, choice, None, choice.detail)
     detail = pressure_text(verdict, rules.caps, rule.cooldown_ms)
