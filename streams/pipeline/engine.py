@@ -197,8 +197,9 @@ class OfferEngine:
     ) -> None:
         """Emit what the batch decided, then one round trip: arm the committed timers, mark
         sent, clean up merged visitors, count trends, record stock and restock watches,
-        advance the partitions' event-time clocks. Then decide again for the watchers of
-        what was restocked."""
+        advance the partitions' event-time clocks, read the lift records of who ordered.
+        Then decide again for the watchers of what was restocked, and count what the
+        orders converted."""
         # A person whose decisions cannot be emitted (a document that cannot be encoded)
         # is dead-lettered alone; their context is committed, a replay decides again.
         outbox = await self.send_plans(
@@ -219,10 +220,10 @@ class OfferEngine:
         limit = now + self._clock_max_ahead_ms
         queue_advance_clocks(trip, {tp: min(ms, limit) for tp, ms in clock_marks.items()}, now)
         await trip.send()
-        if orders:
-            await self.lift.convert(self.contexts.gateway, orders)
         self._signals.note_observed(trends)
         await self.restocks.reevaluate(readings)
+        if orders:
+            await self.lift.convert(self.contexts.gateway, orders)
 
     async def send_plans(
         self,
