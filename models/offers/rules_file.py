@@ -8,8 +8,9 @@ message names the offending field by its dotted path, e.g.::
     triggers.abandoned_basket.delay: "30 minutes" is not a duration like "30m", "2h" or "45s"
 
 Unknown keys are errors (a misspelt ``prority`` must not silently fall back to a
-default), every key shown in the shipped file is required, and every one of the
-five trigger types must be present (``enabled = false`` turns one off).
+default), every key shown in the shipped file is required but the optional ones
+(a trigger's ``holdout`` and ``conversion_window``), and every one of the five trigger
+types must be present (``enabled = false`` turns one off).
 
 Durations are written as text: ``"45s"``, ``"30m"``, ``"24h"``, ``"90d"``,
 ``"500ms"``, or combinations, largest unit first: ``"1h30m"``, ``"2d 12h"``.
