@@ -39,14 +39,15 @@ def rules_for_tests(directory: Path) -> Path:
     return path
 
 
-def rules_with_holdout(directory: Path, percent: int = 50) -> Path:
-    """The test rules, with ``percent`` of the people held out of cross-sell."""
+def rules_with_holdout(
+    directory: Path, percent: int = 50, kind: TriggerType = TriggerType.CROSS_SELL
+) -> Path:
+    """The test rules, with ``percent`` of the people held out of ``kind``."""
     path = rules_for_tests(directory)
-    head, marker, tail = path.read_text().partition("[triggers.cross_sell]\n")
+    head, marker, tail = path.read_text().partition(f"[triggers.{kind.value}]\n")
     assert marker and "holdout = 0 " in tail, "config/offers.toml changed shape"
     path.write_text(head + marker + tail.replace("holdout = 0 ", f"holdout = {percent} ", 1))
-    holdout = load_rules(path).triggers[TriggerType.CROSS_SELL].holdout
-    assert holdout.basis_points == percent * 100
+    assert load_rules(path).triggers[kind].holdout.basis_points == percent * 100
     return path
 
 
