@@ -59,21 +59,21 @@ def best_offer_now(
     contacts: Sequence[Contact],
     now_ms: int,
 ) -> BestOffer:
-    winner: Assessed | None = None  # sent, or held out: either takes the one message
+    best: Assessed | None = None  # sent, or held out: either takes the one message
     considered: list[Assessed] = []
     for candidate in sorted(candidates_now(context, person, rules, signals, now_ms), key=rank_key):
         rule = rules.triggers[candidate.type]
         assessed = _assess(candidate, rule, context, person, rules, contacts, now_ms)
-        if winner is not None:
+        if best is not None:
             # Only one message: a sendable better offer outranks this one whatever its state.
             own = f"; also {assessed.verdict.value}: {assessed.detail}" if assessed.verdict else ""
-            detail = f"{winner.candidate.type.value} scored higher{own}"
+            detail = f"{best.candidate.type.value} scored higher{own}"
             assessed = replace(assessed, verdict=SuppressionReason.LOWER_PRIORITY, detail=detail)
         elif assessed.verdict in (None, SuppressionReason.HOLDOUT):
-            winner = assessed
+            best = assessed
         considered.append(assessed)
-    best = winner if winner is not None and winner.verdict is None else None
-    return BestOffer(best, tuple(considered))
+    sent = best if best is not None and best.verdict is None else None
+    return BestOffer(sent, tuple(considered))
 
 
 def _assess(
