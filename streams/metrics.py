@@ -137,6 +137,25 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        # Holdout lift: per type with a holdout, and group (sent | holdout). Never a person.
+        self.lift_decisions = Counter(
+            f"{PREFIX}_lift_decisions_total",
+            "Decisions measured for lift: sent, or held out though they would have been sent",
+            ["type", "group"],
+            registry=r,
+        )
+        self.lift_conversions = Counter(
+            f"{PREFIX}_lift_conversions_total",
+            "Measured decisions converted by an order in any channel within the window",
+            ["type", "group"],
+            registry=r,
+        )
+        self.lift_revenue = Counter(
+            f"{PREFIX}_lift_conversion_revenue_total",
+            "Totals of the orders that converted measured decisions (the orders' currency)",
+            ["type", "group"],
+            registry=r,
+        )
         self.event_to_trigger_seconds = Histogram(
             f"{PREFIX}_event_to_trigger_seconds",
             "Event time of the deciding event to the trigger being sent (live traffic)",

@@ -12,6 +12,11 @@ engine emits (or would) for the same facts. Differences from the event paths:
 * Prices of viewed products are not in the context, so browse abandonment and
   web-to-store are valued at 0 (a score of the rule's priority).
 * ``caused_by`` is empty: no event caused a read.
+
+A person in the holdout group of the best offer's type gets nothing now, as the engine
+would send them nothing: that offer is ``holdout`` and still outranks the others, so a
+held-out person is not shown a lesser offer in its place (the lift measures "this
+offer against nothing").
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from models.offers.arbitration import rank_key
 from models.offers.channels import ChannelChoice, choose_channel, consented_channels
 from models.offers.decision import Candidate, Signals
 from models.offers.decisions import candidates_now
+from models.offers.holdout import Group, group_of, holdout_text
 from models.offers.local_time import customer_zone
 from models.offers.pressure import (
     Contact,
@@ -41,7 +47,7 @@ class Assessed:
     candidate: Candidate
     channel: ChannelChoice
     # None: would be sent now; else why not (no_consent, capped, channel_capped, cooldown,
-    # lower_priority).
+    # lower_priority, holdout).
     verdict: SuppressionReason | None
     detail: str
 
@@ -60,7 +66,7 @@ def best_offer_now(
     contacts: Sequence[Contact],
     now_ms: int,
 ) -> BestOffer:
-    best: Assessed | None = None
+    best: Assessed | None = None  # sent, or held out: either takes the one message
     considered: list[Assessed] = []
     for candidate in sorted(candidates_now(context, person, rules, signals, now_ms), key=rank_key):
         rule = rules.triggers[candidate.type]
@@ -70,10 +76,11 @@ def best_offer_now(
             own = f"; also {assessed.verdict.value}: {assessed.detail}" if assessed.verdict else ""
             detail = f"{best.candidate.type.value} scored higher{own}"
             assessed = replace(assessed, verdict=SuppressionReason.LOWER_PRIORITY, detail=detail)
-        elif assessed.verdict is None:
+        elif assessed.verdict in (None, SuppressionReason.HOLDOUT):
             best = assessed
         considered.append(assessed)
-    return BestOffer(best, tuple(considered))
+    sent = best if best is not None and best.verdict is None else None
+    return BestOffer(sent, tuple(considered))
 
 
 def _assess(
@@ -95,5 +102,8 @@ def _assess(
     detail = pressure_text(verdict, rules.caps, rule.cooldown_ms, exempt=rule.exempt_from_caps)
     if verdict.reason is None:
         choice = granted_choice(options, verdict, rules.caps)
+        if group_of(person, rule.type.value, rule.holdout) is Group.HOLDOUT:
+            held = holdout_text(rule.type.value, rule.holdout)
+            return Assessed(candidate, choice, SuppressionReason.HOLDOUT, held)
         return Assessed(candidate, choice, None, f"{choice.detail}; {detail}")
     return Assessed(candidate, options[0], verdict.reason, detail)

@@ -9,6 +9,7 @@ from datetime import time
 from enum import StrEnum
 
 from models.identity_trust import TRUST_ALL, IdentityTrust
+from models.offers.holdout import Holdout
 
 # Trends are live ("trending now"), and every minute of the window is one bucket that
 # is read, cached and kept in Redis: a day is the longest window.
@@ -45,6 +46,8 @@ class SuppressionReason(StrEnum):
     LOWER_PRIORITY = "lower_priority"
     NO_LONGER_VALID = "no_longer_valid"  # e.g. the basket was emptied, the product added
     CHANNEL_CAPPED = "channel_capped"  # every consented channel is at its own cap
+    # Would have been sent, but the person is in the type's holdout group (lift measurement).
+    HOLDOUT = "holdout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,8 @@ class TriggerRule:
     restock_max_people: int = 0
     # A service message: neither stopped by nor counted against the global caps.
     exempt_from_caps: bool = False
+    # Who is held out of this type to measure its lift (none by default).
+    holdout: Holdout = field(default_factory=Holdout)
 
 
 @dataclass(frozen=True, slots=True)

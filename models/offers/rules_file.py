@@ -9,8 +9,9 @@ message names the offending field by its dotted path, e.g.::
 
 Unknown keys are errors (a misspelt ``prority`` must not silently fall back to a
 default), every key shown in the shipped file is required but the optional ones
-(:mod:`.rules_channel_caps`), and every one of the five trigger types must be
-present (``enabled = false`` turns one off).
+(:mod:`.rules_channel_caps`; a trigger's ``holdout`` and ``conversion_window``), and
+every one of the first five trigger types must be present (``enabled = false`` turns
+one off).
 
 Durations are written as text: ``"45s"``, ``"30m"``, ``"24h"``, ``"90d"``,
 ``"500ms"``, or combinations, largest unit first: ``"1h30m"``, ``"2d 12h"``.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from models.offers import rule_values as values
+from models.offers.holdout import BUCKETS, MAX_CONVERSION_WINDOW_MS, Holdout
 from models.offers.identity_rules import SECTION as IDENTITY_SECTION
 from models.offers.identity_rules import parse_identity
 from models.offers.kinds import KINDS
@@ -66,6 +68,8 @@ _QUIET_KEYS = ("start", "end", "timezone", "channels")
 _TRENDS_KEYS = ("window",)
 _TRIGGER_KEYS = ("enabled", "priority", "delay", "cooldown", "channels", "offer")
 _OFFER_KEYS = ("offer_id", "incentive", "expires")
+#: Optional on every trigger (defaults in ``Holdout``): an existing file keeps working.
+_HOLDOUT_KEYS = ("holdout", "conversion_window")
 #: Each re-evaluated person costs a context read and a decision in the restock's batch,
 #: so one restock may not make a batch unboundedly long.
 MAX_RESTOCK_PEOPLE = 5_000
@@ -224,7 +228,7 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
                 f"(its keys are {', '.join(keys)})",
                 field,
             )
-    values.check_keys(table, path, keys, _TRIGGER_KEYS)
+    values.check_keys(table, path, keys + _HOLDOUT_KEYS, _TRIGGER_KEYS)
     for key in thresholds:
         if key not in table:
             field = values.join(path, key)
@@ -273,7 +277,39 @@ def _parse_trigger(trigger_type: TriggerType, table: Mapping[str, Any], path: st
         restock_window_ms=restock_window_ms,
         restock_max_people=restock_max_people,
         exempt_from_caps=parse_exempt(table, path),
+        holdout=_parse_holdout(table, path),
     )
+
+
+def _parse_holdout(table: Mapping[str, Any], path: str) -> Holdout:
+    """``holdout`` (a percentage, to the hundredth) and ``conversion_window``, both optional."""
+    default = Holdout()
+    basis_points = default.basis_points
+    if "holdout" in table:
+        field, value = f"{path}.holdout", table["holdout"]
+        wrong = isinstance(value, bool) or not isinstance(value, int | float)
+        if wrong or not 0 <= value <= 100:
+            raise RulesError(
+                f"{field}: must be a percentage from 0 to 100, not {values.show(value)}", field
+            )
+        basis_points = round(value * BUCKETS / 100)
+        if abs(basis_points - value * BUCKETS / 100) > 1e-6:
+            raise RulesError(
+                f"{field}: {values.show(value)} has more than two decimals; "
+                "a holdout is set to the hundredth of a percent",
+                field,
+            )
+    window_ms = default.conversion_window_ms
+    if "conversion_window" in table:
+        field = f"{path}.conversion_window"
+        window_ms = values.positive_duration(table["conversion_window"], field)
+        if window_ms > MAX_CONVERSION_WINDOW_MS:
+            raise RulesError(
+                f"{field}: {values.show(table['conversion_window'])} is longer than "
+                "the maximum of 90d",
+                field,
+            )
+    return Holdout(basis_points=basis_points, conversion_window_ms=window_ms)
 
 
 def _parse_offer(table: Mapping[str, Any], path: str) -> OfferTemplate:

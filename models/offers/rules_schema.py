@@ -32,6 +32,8 @@ VALIDATOR_ONLY = (
     f"durations at most 3650d ({MAX_DURATION_MS} ms)",
     "priority not nan",
     "whole numbers written without a decimal point (JSON has one kind of number: 2.0 is 2)",
+    "a holdout with at most two decimals",
+    "a conversion_window of at most 90d",
 )
 #: What the worker accepts and the schema refuses (rare spellings); tested as such.
 SCHEMA_STRICTER = (
@@ -143,6 +145,18 @@ def _trigger(trigger_type: TriggerType) -> dict[str, Any]:
             "description": "Optional: true for a service message the global caps neither "
             "stop nor count (its cooldown, consent and channel caps still apply).",
         },
+        "holdout": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "description": "Optional: % of people (to the hundredth) held out of this type "
+            "to measure its lift; 0 measures nothing.",
+        },
+        "conversion_window": _duration(
+            "Optional: an order this long after a sent or held-out decision converts it "
+            "(> 0, at most 90d).",
+            positive=True,
+        ),
     }
     thresholds = {key: THRESHOLDS[key] for key in KINDS[trigger_type].rule_keys}
     schema = _table(

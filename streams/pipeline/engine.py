@@ -33,13 +33,15 @@ from models.offers.decisions import (
     signals_needed,
     topic_of,
 )
+from models.offers.holdout import Group
 from models.offers.local_time import customer_zone
 from models.offers.pressure import contact_ask, granted_choice, pressure_text
 from models.offers.rules import OfferRules, SuppressionReason
 from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
 from streams.metrics import Metrics
-from streams.pipeline.plans import Outbox, PlannedContact, Suppression
+from streams.pipeline.lift import LiftMeter
+from streams.pipeline.plans import Outbox, PlannedContact, Suppression, held_out
 from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
@@ -47,7 +49,7 @@ from streams.redis.batch import (
     PersonUpdate,
     TimerEntry,
 )
-from streams.redis.contacts import queue_mark_emitted
+from streams.redis.contacts import queue_mark_emitted, queue_mark_held_out
 from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import decision_entry, queue_record
 from streams.redis.gateway import RoundTrip
@@ -90,10 +92,12 @@ class OfferEngine:
         self._topics = topics
         self.wall_clock = wall_clock
         self.restocks = RestockReevaluation(self, metrics)
+        self.lift = LiftMeter(rules, metrics)
 
     def use_rules(self, rules: OfferRules) -> None:
         """Live rules: decisions from now on follow these (and carry their version)."""
         self.rules = rules
+        self.lift.use_rules(rules)
 
     def stamp(self, plan: PersonPlan) -> None:
         """Note the rules version on a plan as its first decision is made: the plan is
@@ -146,7 +150,8 @@ class OfferEngine:
             return
         zone = customer_zone(context, quiet)
         plan.contacts.append(contact_ask(winner.trigger_id, rule, winner.decided_ms, zone, options))
-        plan.decisions.append(PlannedContact(winner, options, context, rule))
+        group = self.lift.group(person, rule)
+        plan.decisions.append(PlannedContact(winner, options, context, rule, group))
 
     def _arbitrate(self, plan: PersonPlan, candidates: Sequence[Candidate]) -> Candidate | None:
         """The winner of candidates arising together; the others are suppressed for it."""
@@ -186,23 +191,29 @@ class OfferEngine:
                     version,
                 )
                 continue
-            if verdict.verdict == "existing" and verdict.state == "emitted":
+            if verdict.verdict == "existing" and verdict.state in ("emitted", "holdout"):
                 self._metrics.triggers_repeated.labels(candidate.type.value).inc()
                 continue
             for passed_over in verdict.skipped:  # only a new reservation skips: once
                 self._metrics.channel_fallbacks.labels(
                     candidate.type.value, passed_over.channel
                 ).inc()
-            choice = granted_choice(decision.options, judged, self.rules.caps)
-            await self._send(outbox, owner, decision, choice, version)
+            self.lift.measure(outbox, owner, decision)
+            if decision.group is Group.HOLDOUT:
+                await self._suppress(outbox, owner, held_out(decision), version)
+                outbox.held_out.append((owner, candidate.trigger_id))
+            else:
+                choice = granted_choice(decision.options, judged, self.rules.caps)
+                await self._send(outbox, owner, decision, choice, version)
 
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
         """Emit what the batch decided, then one round trip: arm the committed timers, mark
         sent, clean up merged visitors, count trends, record stock and restock watches,
-        advance the partitions' event-time clocks. Then decide again for the watchers of
-        what was restocked."""
+        advance the partitions' event-time clocks, read the lift records of who ordered.
+        Then decide again for the watchers of what was restocked, and count what the
+        orders converted."""
         # A person whose decisions cannot be emitted (a document that cannot be encoded)
         # is dead-lettered alone; their context is committed, a replay decides again.
         outbox = await self.send_plans(
@@ -215,6 +226,7 @@ class OfferEngine:
         self.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed, self.rules.trend_window_ms)
+        orders = self.lift.queue_reads(trip, {o: p.events for o, p in result.people.items()})
         readings = self.restocks.queue_finish(trip, result.people.values(), observed)
         now = self.wall_clock()
         # A future-dated event must not drag its partition's clock (and everyone's timers
@@ -224,6 +236,8 @@ class OfferEngine:
         await trip.send()
         self._signals.note_observed(trends)
         await self.restocks.reevaluate(readings)
+        if orders:
+            await self.lift.convert(self.contexts.gateway, orders)
 
     async def send_plans(
         self,
@@ -250,7 +264,9 @@ class OfferEngine:
         """Once Kafka has the records: mark the triggers sent, record every decision."""
         # A crash before this leaves the reservation unmarked: redelivery re-sends the id.
         queue_mark_emitted(trip, outbox.sent)
+        queue_mark_held_out(trip, outbox.held_out)
         queue_record(trip, outbox.history, self._history_max)
+        self.lift.queue_remember(trip, outbox.measured)
 
     async def _send(
         self,

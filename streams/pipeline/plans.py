@@ -16,7 +16,9 @@ from typing import Any
 from models.context import CustomerContext
 from models.identity import Identity
 from models.offers.channels import ChannelChoice
+from models.offers.conversions import MeasuredDecision, PlacedOrder
 from models.offers.decision import Candidate, PendingTrigger
+from models.offers.holdout import Group, holdout_text
 from models.offers.rules import SuppressionReason, TriggerRule
 
 
@@ -38,6 +40,15 @@ class PlannedContact:
     options: tuple[ChannelChoice, ...]
     context: CustomerContext
     rule: TriggerRule
+    # Held out: granted a slot like a sent one, then suppressed with reason holdout.
+    group: Group = Group.SENT
+
+
+def held_out(decision: PlannedContact) -> Suppression:
+    """A decision granted its slot, for a person in its type's holdout group: not sent."""
+    candidate, holdout = decision.candidate, decision.rule.holdout
+    detail = holdout_text(candidate.type.value, holdout)
+    return Suppression(candidate, SuppressionReason.HOLDOUT, detail, candidate.decided_ms)
 
 
 @dataclass
@@ -47,3 +58,9 @@ class Outbox:
     deliveries: list[Awaitable[Any]] = field(default_factory=list)
     sent: list[tuple[Identity, str]] = field(default_factory=list)
     history: list[tuple[Identity, bytes]] = field(default_factory=list)
+    # Held-out reservations to mark as such, and decisions whose conversion is measured.
+    held_out: list[tuple[Identity, str]] = field(default_factory=list)
+    # (with the orders its context held: one may convert it at once)
+    measured: list[tuple[Identity, MeasuredDecision, list[PlacedOrder]]] = field(
+        default_factory=list
+    )

@@ -136,11 +136,21 @@ def decode_commit(raw: list[Any]) -> tuple[int, list[ContactVerdict]]:
 
 def queue_mark_emitted(trip: RoundTrip, sent: Iterable[tuple[Identity, str]]) -> None:
     """Mark (person, trigger_id) reservations as delivered: one script per person."""
+    _queue_marks(trip, "mark_emitted", sent)
+
+
+def queue_mark_held_out(trip: RoundTrip, held_out: Iterable[tuple[Identity, str]]) -> None:
+    """Mark (person, trigger_id) reservations as held out once their suppression is
+    delivered: the slot stays taken (see the README's holdout section), nothing was sent."""
+    _queue_marks(trip, "mark_held_out", held_out)
+
+
+def _queue_marks(trip: RoundTrip, script: str, marks: Iterable[tuple[Identity, str]]) -> None:
     by_person: dict[Identity, list[str]] = {}
-    for person, trigger_id in sent:
+    for person, trigger_id in marks:
         by_person.setdefault(person, []).append(trigger_id)
     for person, trigger_ids in by_person.items():
-        trip.script("mark_emitted", [PersonKeys.of(person).decided], trigger_ids)
+        trip.script(script, [PersonKeys.of(person).decided], trigger_ids)
 
 
 async def read_contacts(

@@ -17,11 +17,16 @@ Per person (``PersonKeys``):
   longer lists (the context keeps the latest 20), so an erasure still finds every alias.
 - ``contacts:{p}`` sorted set ``type|channel|trigger_id`` -> event time: contact history,
   the one home of "who was contacted when" (caps, cooldowns, the API's ``contacts``).
-- ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted``: the at-most-once guard.
+- ``decided:{p}``  hash ``trigger_id`` -> ``reserved`` | ``emitted`` | ``holdout``: the
+  at-most-once guard.
 - ``pending:{p}``  hash slot -> pending trigger JSON: one per timed type, one per held
   decision (``PendingTrigger.slot``), naming the partition whose timers hold it.
 - ``decisions:{p}`` list, newest first: the person's recent decisions, sent and suppressed,
   with their reasons ("why didn't this customer get the message?").
+- ``lift:{p}``     hash, only for trigger types with a holdout: ``d:<trigger_id>`` -> the
+  sent or held-out decision (``type|group|decided_ms|until_ms|cause digest``) until its
+  conversion window closes, and ``c:<trigger_id>`` -> the event time of the order that
+  converted it (:mod:`.lift`).
 
 Per input partition (``{topic:partition}``), owned with the partition:
 
@@ -93,6 +98,10 @@ class PersonKeys:
         return f"decisions:{{{self.pseudonym}}}"
 
     @property
+    def lift(self) -> str:
+        return f"lift:{{{self.pseudonym}}}"
+
+    @property
     def all(self) -> tuple[str, ...]:
         return (
             self.context,
@@ -102,6 +111,7 @@ class PersonKeys:
             self.decided,
             self.pending,
             self.decisions,
+            self.lift,
         )
 
 

@@ -21,6 +21,7 @@ from streams.redis.contexts import RedisContextStore
 from streams.redis.decisions import read_history
 from streams.redis.erasures import Erased
 from streams.redis.keys import PersonKeys, pairs, text, timer_member, timers_key
+from streams.redis.lift import export_measured, queue_read
 from streams.redis.restock import queue_unwatch
 
 
@@ -42,6 +43,7 @@ async def export(
     doc = trip.call("HGET", keys.context, "doc")
     seen = trip.call("ZRANGE", keys.seen, 0, -1, "WITHSCORES")
     pending = trip.call("HGETALL", keys.pending)
+    measured = queue_read(trip, owner)
     await trip.send()
     if doc.value is None:
         return None
@@ -63,6 +65,7 @@ async def export(
         ],
         "decision_history": await read_history(store.gateway, owner),
         "pending_triggers": [orjson.loads(raw) for _type, raw in pairs(pending.value)],
+        "measured_decisions": export_measured(*measured.value),
         "processed_message_ids": [
             {"messageId": text(message_id), "event_time_ms": int(float(score))}
             for message_id, score in pairs(seen.value)

@@ -218,6 +218,15 @@ end
 return 1
 """
 
+# KEYS: decided. ARGV: trigger ids held out (their suppression delivered): a replay finds
+# them 'holdout' and stays silent, and they are not listed as sent contacts.
+MARK_HELD_OUT = """
+for _, id in ipairs(ARGV) do
+  if redis.call('HEXISTS', KEYS[1], id) == 1 then redis.call('HSET', KEYS[1], id, 'holdout') end
+end
+return 1
+"""
+
 # A stock reading, and who to re-evaluate when it is a restock. KEYS: stock, viewers (the
 # store's viewers of that product: same store, same slot). ARGV: product, units, event_ms,
 # since_ms, max_people. Keeps the reading with the latest event time as
@@ -310,6 +319,7 @@ ALL: dict[str, str] = {
     "unfreeze": UNFREEZE,
     "remember_erasure": REMEMBER_ERASURE,
     "mark_emitted": MARK_EMITTED,
+    "mark_held_out": MARK_HELD_OUT,
     "record_decisions": RECORD_DECISIONS,
     "set_stock": SET_STOCK,
     "note_viewers": NOTE_VIEWERS,

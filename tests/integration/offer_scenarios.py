@@ -13,6 +13,8 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from models.identity import Identity
+from models.offers.holdout import Group, Holdout, group_of
 from models.offers.rules import TriggerType
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from tests.integration.harness import WorkerProcess, produce
@@ -35,6 +37,26 @@ def rules_for_tests(directory: Path) -> Path:
     assert (basket.delay_ms, browse.delay_ms) == (BASKET_DELAY_S * 1000, BROWSE_DELAY_S * 1000)
     assert rules.quiet_hours.channels == (), "config/offers.toml changed shape"
     return path
+
+
+def rules_with_holdout(
+    directory: Path, percent: int = 50, kind: TriggerType = TriggerType.CROSS_SELL
+) -> Path:
+    """The test rules, with ``percent`` of the people held out of ``kind``."""
+    path = rules_for_tests(directory)
+    head, marker, tail = path.read_text().partition(f"[triggers.{kind.value}]\n")
+    assert marker and "holdout = 0 " in tail, "config/offers.toml changed shape"
+    path.write_text(head + marker + tail.replace("holdout = 0 ", f"holdout = {percent} ", 1))
+    assert load_rules(path).triggers[kind].holdout.basis_points == percent * 100
+    return path
+
+
+def customer_in_group(worker: WorkerProcess, group: Group, holdout: Holdout) -> Customer:
+    """A fresh customer whose cross-sell group, as the worker computes it, is ``group``."""
+    while True:
+        user = f"cust-{uuid.uuid4().hex[:10]}"
+        if group_of(Identity.user(user), TriggerType.CROSS_SELL.value, holdout) is group:
+            return Customer(worker, user=user)
 
 
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}

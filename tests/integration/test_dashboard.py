@@ -2,7 +2,8 @@
 every one of its queries answers with numbers on a real Prometheus.
 
 A worker is given a little of everything the dashboard shows (valid events, a bad
-record, a cross-sell trigger, a capped one, an API call). Its /metrics must hold
+record, a cross-sell trigger, a capped one, an API call, and, with half the people held
+out of cross-sell, a decision converted by a till sale in each group). Its /metrics must hold
 every metric the dashboard's PromQL names (histograms through their ``_bucket``
 series). Then Debian's ``prometheus`` scrapes the worker under the same traffic,
 and each panel query, run through Prometheus's HTTP API, must return samples that
@@ -28,9 +29,14 @@ from typing import Any
 import orjson
 import pytest
 
+from models.identity import Identity
+from models.offers.holdout import Group, group_of
+from models.offers.rules import TriggerType
+from models.offers.rules_file import load_rules
 from streams.local.services import free_port, stop_process, wait_for_port
 from tests.dashboard_queries import dashboard_series, expressions
 from tests.integration.harness import WorkerProcess, produce, wait_until
+from tests.integration.offer_scenarios import rules_with_holdout
 
 pytestmark = pytest.mark.integration
 
@@ -71,11 +77,32 @@ def _publish(worker: WorkerProcess, records: list[tuple[str, bytes | None, bytes
     worker.wait_processed(before + len(records), what=f"{len(records)} records processed")
 
 
+@pytest.fixture
+def worker(make_worker: Callable[..., WorkerProcess], log_dir: Path) -> WorkerProcess:
+    """A worker holding half the people out of cross-sell, for the lift panels."""
+    process = make_worker(extra_env={"OFFER_RULES_PATH": str(rules_with_holdout(log_dir))})
+    process.create_topics()
+    return process.start()
+
+
+def _user_in(worker: WorkerProcess, group: Group) -> str:
+    rules = load_rules(worker.env()["OFFER_RULES_PATH"])
+    holdout = rules.triggers[TriggerType.CROSS_SELL].holdout
+    while True:
+        user = f"dash-{uuid.uuid4().hex[:10]}"
+        if group_of(Identity.user(user), TriggerType.CROSS_SELL.value, holdout) is group:
+            return user
+
+
+def _lift(worker: WorkerProcess, metric: str, group: Group) -> float:
+    return worker.metric_sum(f"omni_lift_{metric}_total", group=group.value)
+
+
 def _one_of_everything(worker: WorkerProcess) -> None:
     """Events of several types, a consent, a bad record, a cross-sell trigger, a capped
-    one and an API call: something for every panel of the dashboard."""
+    one, a held-out one and an API call: something for every panel of the dashboard."""
     topics = worker.topics
-    user = f"dash-{uuid.uuid4().hex[:10]}"
+    user = _user_in(worker, Group.SENT)
     key = user.encode()
     # Valid events of several types, the consent the offers need, and one bad record.
     _publish(
@@ -88,16 +115,26 @@ def _one_of_everything(worker: WorkerProcess) -> None:
         ],
     )
     # A till purchase of shoes is offered a cross-sell at once...
+    sent = _lift(worker, "decisions", Group.SENT)
     _publish(worker, [(topics.store_checkouts, key, _till_order(user, "store-001"))])
-    wait_until(
-        lambda: worker.metric_sum("omni_triggers_emitted_total") >= 1, what="a trigger emitted"
-    )
-    # ...and a second one the same day is held back by the contact-pressure caps.
+    wait_until(lambda: _lift(worker, "decisions", Group.SENT) > sent, what="a trigger emitted")
+    # ...and a second one the same day is held back by the contact-pressure caps (and
+    # converts the first).
     _publish(worker, [(topics.store_checkouts, key, _till_order(user, "store-002"))])
     wait_until(
         lambda: worker.metric_sum("omni_triggers_suppressed_total") >= 1,
         what="a trigger suppressed",
     )
+    # The same for a customer held out of cross-sell: no trigger, and a conversion.
+    held = _user_in(worker, Group.HOLDOUT)
+    decided = _lift(worker, "decisions", Group.HOLDOUT)
+    converted = _lift(worker, "conversions", Group.HOLDOUT)
+    consent = _event(held, "Consent Updated", email=True)
+    _publish(worker, [(topics.clickstream, held.encode(), consent)])
+    _publish(worker, [(topics.store_checkouts, held.encode(), _till_order(held, "store-001"))])
+    wait_until(lambda: _lift(worker, "decisions", Group.HOLDOUT) > decided, what="a holdout")
+    _publish(worker, [(topics.store_checkouts, held.encode(), _till_order(held, "store-002"))])
+    wait_until(lambda: _lift(worker, "conversions", Group.HOLDOUT) > converted, what="a conversion")
     with urllib.request.urlopen(f"{worker.url}/health", timeout=5) as response:
         assert response.status == 200
 

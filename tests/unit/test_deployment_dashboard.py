@@ -32,6 +32,13 @@ REQUIRED_QUERIES = (
     "histogram_quantile(0.99, sum(rate(omni_api_request_seconds_bucket[5m])) by (le, route))",
     'sum(rate(omni_api_request_seconds_count{status=~"5.."}[5m])) by (route) or on() vector(0)',
     "sum(omni_worker_up)",
+    # Holdout lift: conversion rates by group, and the sent group's over the held-out's.
+    "sum(increase(omni_lift_conversions_total[7d])) by (type, group)"
+    " / sum(increase(omni_lift_decisions_total[7d])) by (type, group)",
+    '(sum(increase(omni_lift_conversions_total{group="sent"}[7d])) by (type)'
+    ' / sum(increase(omni_lift_decisions_total{group="sent"}[7d])) by (type))'
+    ' / (sum(increase(omni_lift_conversions_total{group="holdout"}[7d])) by (type)'
+    ' / sum(increase(omni_lift_decisions_total{group="holdout"}[7d])) by (type)) - 1',
 )
 
 
@@ -44,10 +51,10 @@ def metrics_source_names() -> set[str]:
     return {f"{prefix[1]}_{name}" for name in re.findall(r'f"\{PREFIX\}_([a-z_]+)"', source)}
 
 
-def test_dashboard_has_the_four_rows_and_a_tidy_grid() -> None:
+def test_dashboard_has_the_five_rows_and_a_tidy_grid() -> None:
     panels = dashboard()["panels"]
     rows = [panel["title"] for panel in panels if panel["type"] == "row"]
-    assert rows == ["Flow", "Latency", "Triggers", "Health"]
+    assert rows == ["Flow", "Latency", "Triggers", "Health", "Holdout lift"]
     ids = [panel["id"] for panel in panels]
     assert len(ids) == len(set(ids))
     for panel in panels:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from models.offers.best_offer import BestOffer, best_offer_now
 from models.offers.decisions import signals_needed_now
 from models.offers.pressure import Contact
-from models.offers.rules import OfferRules
+from models.offers.rules import OfferRules, SuppressionReason
 from streams.redis.contacts import read_contacts
 from streams.web.console.html import Safe, render, table
 from streams.web.console.lookup import Found
@@ -35,15 +35,7 @@ def verdict_badge(verdict: str) -> Safe:
     return render('<span class="verdict {}">{}</span>', kind, verdict.replace("_", " "))
 
 
-_SUPPRESSIONS = {
-    "capped",
-    "cooldown",
-    "no_consent",
-    "purchased",
-    "lower_priority",
-    "no_longer_valid",
-    "channel_capped",
-}
+_SUPPRESSIONS = {reason.value for reason in SuppressionReason}
 
 
 def render_best(result: BestOffer, caption: str) -> Safe:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from tests.integration.in_process import (
     run_in_process,
     till_order,
 )
+from tests.integration.offer_scenarios import rules_with_holdout
 
 pytestmark = pytest.mark.integration
 
@@ -160,3 +162,30 @@ def test_stock_readings_ride_on_the_finishing_round_trip_and_a_restock_costs_thr
 
     run_in_process(redis_url, scenario, wall_ms=WALL_MS)
     assert counts == [4, 1, 4]
+
+
+def test_only_the_converting_order_costs_one_more_round_trip(
+    redis_url: str, tmp_path: Path
+) -> None:
+    counts: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        buyer = f"buyer-{uuid.uuid4().hex[:6]}"
+        await pipeline.process([event("Consent Updated", T0, user=buyer, email=True)])
+        for minutes in (1, 2, 3):  # the cross-sell (measured), its conversion, a later order
+            order = till_order(buyer, "store-001", T0 + timedelta(minutes=minutes), [SHOES])
+            counts.append(await round_trips_of(pipeline, pipeline.process([order])))
+
+    pipeline = run_in_process(
+        redis_url, scenario, wall_ms=WALL_MS, rules_path=rules_with_holdout(tmp_path)
+    )
+    # load, live signals (cross-sell), commit, finish; + the conversion
+    assert counts == [4, 5, 4]
+    sample = pipeline.metrics.registry.get_sample_value
+    groups = ("sent", "holdout")
+    assert sum(sample("omni_lift_decisions_total", _labels(g)) or 0 for g in groups) == 1
+    assert sum(sample("omni_lift_conversions_total", _labels(g)) or 0 for g in groups) == 1
+
+
+def _labels(group: str) -> dict[str, str]:
+    return {"type": "cross_sell", "group": group}

@@ -253,3 +253,20 @@ TRIGGER_CONTRACT = (
     "context",
     "rules_version",
 )
+
+
+def plain_candidate(kind: TriggerType, person: Identity, cause: str, decided_ms: int) -> Candidate:
+    """A candidate as any kind could decide it: what is measured, sent or held out, of it."""
+    return Candidate(
+        type=kind,
+        person=person,
+        cause=cause,
+        product_ids=("p1",),
+        store_id=None,
+        value=10.0,
+        priority=50,
+        caused_by=("m1",),
+        reason_code="test",
+        reason_text="",
+        decided_ms=decided_ms,
+    )

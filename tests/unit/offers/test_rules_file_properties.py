@@ -45,7 +45,13 @@ def _required_paths(node: dict[str, Any], prefix: str = "") -> list[str]:
 
 # Optional tables (newer than the first release) may go whole; their keys stay required.
 OPTIONAL_PATHS = ("triggers.back_in_stock", "identity")
-REQUIRED_PATHS = [p for p in _required_paths(DEFAULT_DOCUMENT) if p not in OPTIONAL_PATHS]
+# Keys the shipped file shows but an older file may leave out (their defaults apply).
+OPTIONAL_KEYS = {"holdout", "conversion_window"}
+REQUIRED_PATHS = [
+    path
+    for path in _required_paths(DEFAULT_DOCUMENT)
+    if path not in OPTIONAL_PATHS and path.rpartition(".")[2] not in OPTIONAL_KEYS
+]
 
 
 def test_required_paths_cover_every_section_and_trigger_key() -> None:

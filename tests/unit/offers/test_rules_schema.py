@@ -92,6 +92,14 @@ GOOD: list[tuple[str, list[Mutation]]] = [
     ("no channel caps", [delete("contact_pressure.channels")]),
     ("no exemption key", [delete("triggers.reactivation.exempt_from_caps")]),
     ("an exempt type", [set_value("triggers.cross_sell.exempt_from_caps", True)]),
+    ("a holdout to the hundredth", [set_value("triggers.cross_sell.holdout", 12.34)]),
+    (
+        "no holdout keys",
+        [
+            delete("triggers.reactivation.holdout"),
+            delete("triggers.reactivation.conversion_window"),
+        ],
+    ),
     (
         "a daily channel cap only",
         [set_value("contact_pressure.channels", {"push": {"max_per_day": 2}})],
@@ -185,6 +193,10 @@ BAD: list[tuple[str, Mutation]] = [
     ("channel cap zero", set_value("contact_pressure.channels.sms", {"max_per_week": 0})),
     ("channel cap unknown key", set_value("contact_pressure.channels.sms", {"per_month": 2})),
     ("exempt as text", set_value("triggers.reactivation.exempt_from_caps", "yes")),
+    ("holdout over 100", set_value("triggers.cross_sell.holdout", 101)),
+    ("holdout negative", set_value("triggers.cross_sell.holdout", -1)),
+    ("holdout as text", set_value("triggers.cross_sell.holdout", "10%")),
+    ("conversion window zero", set_value("triggers.cross_sell.conversion_window", "0s")),
 ]
 
 
@@ -212,6 +224,8 @@ VALIDATOR_ONLY_CASES: list[tuple[str, Mutation]] = [
     ("duration over ten years", set_value("triggers.reactivation.cooldown", "3651d")),
     ("priority nan", set_value("triggers.cross_sell.priority", math.nan)),
     ("min views float", set_value("triggers.web_to_store.min_views", 2.0)),
+    ("holdout of three decimals", set_value("triggers.cross_sell.holdout", 12.345)),
+    ("conversion window of 91 days", set_value("triggers.cross_sell.conversion_window", "91d")),
 ]
 
 
