@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from streams.pipeline import timers
 from tests.integration.in_process import (
     InProcessPipeline,
     event,
@@ -111,6 +112,32 @@ def test_a_timer_tick_costs_one_round_trip_idle_and_four_when_timers_fire(
     assert counts == [1, 4]
     assert fired == [20]
     assert sent == [20]
+
+
+def test_a_tick_with_more_timers_due_than_a_page_fires_them_page_by_page(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page holds at most DUE_PER_PAGE timers (and their people's contexts): 7 due
+    timers and pages of 3 are 3 pages of 4 round trips, plus the empty read that ends."""
+    monkeypatch.setattr(timers, "DUE_PER_PAGE", 3)
+    counts: list[int] = []
+    sent: list[int] = []
+
+    async def scenario(pipeline: InProcessPipeline) -> None:
+        run = uuid.uuid4().hex[:6]
+        people = [f"page-{run}-{i}" for i in range(7)]
+        await pipeline.process(
+            [event("Consent Updated", T0, user=user, email=True) for user in people]
+            + [event("Product Added", T0, user=user, **SHOES) for user in people]
+        )
+        pipeline.wall_ms += 3_600_000
+        counts.append(await round_trips_of(pipeline, pipeline.fire_due()))
+        sent.append(len(pipeline.of_type(pipeline.topics.remarketing)))
+
+    run_in_process(redis_url, scenario, wall_ms=WALL_MS)
+    # pages of 3, 3 and 1 timers (the last one short: nothing more is due)
+    assert counts == [4 + 4 + 4]
+    assert sent == [7]
 
 
 def test_scripts_lost_by_redis_are_loaded_again_and_the_batch_goes_through(
