@@ -115,11 +115,22 @@ def restock_watches(
 
 
 def restock_candidates(
-    context: CustomerContext, person: Identity, restock: Restock, rules: OfferRules
+    context: CustomerContext,
+    person: Identity,
+    restock: Restock,
+    rules: OfferRules,
+    rank: int = 0,
 ) -> list[Candidate]:
-    """What a restock makes worth sending a watcher, decided at the reading's event time."""
+    """What a restock makes worth sending a watcher, decided at the reading's event time.
+    ``rank`` is the watcher's place among the restock's watchers, latest interest first:
+    a restock reaches as many as the widest kind takes, and each kind decides only for
+    the first ``restock_max_people`` of them (its own limit)."""
     subject = Subject(context, person, linked_visitor(person, context))
-    found = (kind.on_restock(subject, restock, rules) for kind in _enabled(rules))
+    found = (
+        kind.on_restock(subject, restock, rules)
+        for kind in _enabled(rules)
+        if rank < kind.restock_reach(kind.rule(rules)).max_people
+    )
     return [candidate for candidate in found if candidate is not None]
 
 

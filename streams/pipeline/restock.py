@@ -27,7 +27,7 @@ from models.identity import Identity
 from models.offers.arbitration import moments
 from models.offers.decision import Candidate
 from models.offers.decisions import restock_candidates, restock_reach, restock_watches
-from models.offers.restock import Restock, RestockWatch, dropped
+from models.offers.restock import Restock, RestockReach, RestockWatch, dropped
 from streams.metrics import Metrics
 from streams.redis.batch import PersonPlan, PersonUpdate
 from streams.redis.contacts import reserve_contacts
@@ -47,7 +47,11 @@ class RestockReevaluation:
         self._engine = engine
         self._metrics = metrics
         self._gateway = engine.contexts.gateway
-        self._reach = restock_reach(engine.rules)
+
+    @property
+    def _reach(self) -> RestockReach:
+        """The widest reach of the rules in effect (live rules may change it)."""
+        return restock_reach(self._engine.rules)
 
     def queue_finish(
         self, trip: RoundTrip, people: Iterable[PersonUpdate], observed: Sequence[Event]
@@ -65,7 +69,8 @@ class RestockReevaluation:
 
     async def reevaluate(self, readings: Sequence[StockReading]) -> None:
         """Decide again for the watchers of every restock among the sent readings."""
-        watching: dict[str, list[Restock]] = defaultdict(list)
+        # Per watcher: the restocks they watch, each with their rank among its watchers.
+        watching: dict[str, list[tuple[Restock, int]]] = defaultdict(list)
         restocked: set[tuple[str, str]] = set()
         for reading in readings:
             restock = reading.restock
@@ -76,15 +81,15 @@ class RestockReevaluation:
             if (restock.store_id, restock.product_id) in restocked:
                 continue
             restocked.add((restock.store_id, restock.product_id))
-            for pseudonym in reading.watchers:
-                watching[pseudonym].append(restock)
+            for rank, pseudonym in enumerate(reading.watchers):
+                watching[pseudonym].append((restock, rank))
         people = sorted(watching.items())
         for start in range(0, len(people), WATCHERS_PER_ROUND):
             await self._decide(dict(people[start : start + WATCHERS_PER_ROUND]))
         for reading in readings:
             self._metrics.stock_readings.labels("recorded" if reading.recorded else "stale").inc()
 
-    async def _decide(self, watching: dict[str, list[Restock]]) -> None:
+    async def _decide(self, watching: dict[str, list[tuple[Restock, int]]]) -> None:
         contexts = await self._read(watching)
         plans: dict[Identity, PersonPlan] = defaultdict(PersonPlan)
         outcomes = self._metrics.restock_reevaluations
@@ -94,8 +99,8 @@ class RestockReevaluation:
                 continue
             owner, context = contexts[pseudonym]
             candidates: list[Candidate] = []
-            for restock in restocks:
-                decided = restock_candidates(context, owner, restock, self._engine.rules)
+            for restock, rank in restocks:
+                decided = restock_candidates(context, owner, restock, self._engine.rules, rank)
                 outcomes.labels("decided" if decided else "not_eligible").inc()
                 candidates += decided
             for competing in moments(candidates):

@@ -48,23 +48,38 @@ def _zone_rules(directory: Path, now: datetime) -> Path:
         ('end = "08:00"', f'end = "{end}"'),
         ('timezone = "Europe/Paris"', 'timezone = "UTC"'),
         ("channels = []  #", 'channels = ["sms", "push"]  #'),
-        (
-            'cooldown = "7d"\nchannels = ["email", "push", "ads"]',
-            'cooldown = "0s"\nchannels = ["sms", "email"]',
-        ),
-        (
-            'cooldown = "72h"\nchannels = ["email", "push", "ads"]',
-            'cooldown = "72h"\nchannels = ["email", "push", "ads"]\nexempt_from_caps = true',
-        ),
     ):
         assert old in text, f"config/offers.toml changed shape: {old!r}"
         text = text.replace(old, new, 1)
+    text = _in_section(text, "triggers.cross_sell", 'cooldown = "7d"', 'cooldown = "0s"')
+    text = _in_section(
+        text,
+        "triggers.cross_sell",
+        'channels = ["email", "push", "ads"]',
+        'channels = ["sms", "email"]',
+    )
+    text = _in_section(
+        text,
+        "triggers.browse_abandonment",
+        'channels = ["email", "push", "ads"]',
+        'channels = ["email", "push", "ads"]\nexempt_from_caps = true',
+    )
     path.write_text(text)
     rules = load_rules(path)
     assert rules.triggers[TriggerType.CROSS_SELL].cooldown_ms == 0
     assert rules.caps.exempt_types == frozenset({"browse_abandonment"})
     assert rules.caps.channels["sms"].per_week == 1 and rules.caps.per_day == 1
     return path
+
+
+def _in_section(text: str, section: str, old: str, new: str) -> str:
+    """Replace the first ``old`` of the ``[section]`` table (up to the next table)."""
+    start = text.index(f"[{section}]")
+    end = text.find("\n[", start + 1)
+    end = len(text) if end < 0 else end
+    body = text[start:end]
+    assert old in body, f"config/offers.toml changed shape: {old!r} in [{section}]"
+    return text[:start] + body.replace(old, new, 1) + text[end:]
 
 
 # When the zoned worker's rules were written: the quiet window is [+6 h, +10 h) from it.

@@ -160,9 +160,15 @@ def test_only_qualifying_watchers_of_that_store_are_decided_again(any_redis_url:
     pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS)
     triggered = [t["userId"] for t in pipeline.of_type(pipeline.topics.web_to_store)]
     assert triggered == [keen]
+    # "once" never qualified for web_to_store and "stale" viewed beyond its 7-day
+    # restock window; both viewed within back_in_stock's 14 days, at their own store.
+    back = [
+        t for t in pipeline.of_type(pipeline.topics.remarketing) if t["type"] == "back_in_stock"
+    ]
+    assert sorted(t["userId"] for t in back) == sorted([once, stale])
+    assert {t["offer"]["store_id"] for t in back} == {store}
     outcomes = pipeline.metrics.restock_reevaluations
-    # "once" never qualified and "stale" is beyond the restock window: not read at all.
-    assert outcomes.labels("decided")._value.get() == 1
+    assert outcomes.labels("decided")._value.get() == 3
     assert outcomes.labels("not_eligible")._value.get() == 1  # "moved"
 
 
@@ -214,6 +220,12 @@ def test_a_restock_reaches_the_latest_viewers_up_to_the_limit(
     pipeline = run_in_process(any_redis_url, scenario, wall_ms=WALL_MS, rules_path=rules)
     triggered = sorted(t["userId"] for t in pipeline.of_type(pipeline.topics.web_to_store))
     assert triggered == sorted(user for user, _history in people[1:])  # the two latest
+    # back_in_stock reaches further (its own limit, 500): the earliest viewer gets that
+    # offer, never web_to_store beyond web_to_store's limit.
+    back = [
+        t for t in pipeline.of_type(pipeline.topics.remarketing) if t["type"] == "back_in_stock"
+    ]
+    assert [t["userId"] for t in back] == [people[0][0]]
 
 
 async def _watching(pipeline: InProcessPipeline, store: str, product: str, user: str) -> bool:
