@@ -154,6 +154,12 @@ class Settings:
     offer_rules_path: str = _setting(
         "OFFER_RULES_PATH", "", "Offer rules file; empty means the shipped config/offers.toml"
     )
+    malloc_trim_interval_s: float = _setting(
+        "MALLOC_TRIM_INTERVAL_S",
+        30.0,
+        "How often the worker hands the heap memory it freed back to the OS (glibc's "
+        "malloc_trim; without it the resident set stays at its high-water mark); 0 turns it off",
+    )
     rules_reload_interval_s: float = _setting(
         "RULES_RELOAD_INTERVAL_S",
         5.0,
@@ -266,6 +272,11 @@ class Settings:
         if self.decision_grace_ms < 0:
             raise ConfigError(
                 f"DECISION_GRACE_MS must not be negative, got {self.decision_grace_ms}"
+            )
+        if not (self.malloc_trim_interval_s >= 0 and math.isfinite(self.malloc_trim_interval_s)):
+            raise ConfigError(
+                "MALLOC_TRIM_INTERVAL_S must be 0 (off) or positive and finite, "
+                f"got {self.malloc_trim_interval_s}"
             )
         if not (self.rules_reload_interval_s >= 0 and math.isfinite(self.rules_reload_interval_s)):
             raise ConfigError(

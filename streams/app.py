@@ -9,6 +9,7 @@ unacknowledged: its records are read again by the partition's next owner.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
@@ -24,6 +25,7 @@ from models.parsing import EventParser
 from streams.kafka.acks import withhold
 from streams.kafka.security import faust_credentials
 from streams.kafka.transport import App
+from streams.memory_trim import malloc_trim
 from streams.metrics import Metrics
 from streams.pipeline.engine import OfferEngine
 from streams.pipeline.ingest import IngestPipeline, InputRecord
@@ -188,6 +190,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     )
     add_console(app, console_deps)
     _follow_rules(app, live_rules, metrics, settings.rules_reload_interval_s)
+    _trim_memory(app, settings.malloc_trim_interval_s)
     # One synchronous step, in this order: no await sees half the components switched.
     live_rules.subscribe(engine.use_rules)
     live_rules.subscribe(lambda new: pipeline.trust_identities(new.identity))
@@ -224,6 +227,18 @@ def _follow_rules(app: App, live: LiveRules, metrics: Metrics, interval_s: float
             metrics.rules_reloads.labels("rejected").inc()
 
     app.timer(interval_s, on_leader=False)(reload_rules)
+
+
+def _trim_memory(app: App, interval_s: float) -> None:
+    """Every ``interval_s``, glibc's malloc_trim in a thread (it can take 100 ms)."""
+    trim = malloc_trim()
+    if interval_s <= 0 or trim is None:
+        return
+
+    async def trim_memory() -> None:
+        await asyncio.to_thread(trim)
+
+    app.timer(interval_s, on_leader=False)(trim_memory)
 
 
 def _add_ingest_agent(
