@@ -215,7 +215,7 @@ def test_what_if_with_a_stricter_cap_flips_the_verdict(
     row = next(line for line in changes.splitlines() if line.startswith("abandoned_basket"))
     assert "best" in row and "capped" in row, changes
     pasted = page.locator("table", has_text="under the pasted rules").inner_text()
-    assert "contact cap reached: 1/1 in 24 h" in pasted
+    assert "contact cap reached: 1/1 today (local day)" in pasted
     screenshot(page, "rules-what-if")
     assert traffic.worker.metric_sum("omni_triggers_emitted_total") == before  # nothing sent
 

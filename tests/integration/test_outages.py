@@ -124,7 +124,7 @@ def test_a_stop_request_ends_a_retry_loop_at_once_and_leaves_the_batch_for_the_n
         wait_until(lambda: worker.metric_sum("omni_redis_errors_total") >= 2, what="retrying")
         # A record fetched behind the stuck batch: the stream holds it, the agent never will.
         produce(worker.services.kafka_broker, views[1:])
-        wait_until(lambda: worker.metric_sum("omni_consumer_lag") == 2, what="fetched behind")
+        wait_until(lambda: worker.metric_sum("omni_consumer_lag") == 2, 60, what="fetched behind")
 
         assert worker.process is not None
         started = time.monotonic()

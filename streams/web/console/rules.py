@@ -12,7 +12,7 @@ from aiohttp import web
 
 from models.context.document import iso
 from models.offers.best_offer import BestOffer
-from models.offers.rules import OfferRules
+from models.offers.rules import OfferRules, TriggerRule
 from models.offers.rules_file import RulesError, _toml_error_location, parse_rules
 from models.offers.texts import duration_text
 from streams.pipeline.live_rules import LiveRules
@@ -140,6 +140,14 @@ def _error(checked: Checked) -> Safe:
     )
 
 
+def _holdout(rule: TriggerRule) -> str:
+    holdout = rule.holdout
+    if not holdout.measured:
+        return "none"
+    window = duration_text(holdout.conversion_window_ms)
+    return f"{holdout.basis_points / 100:g} %, conversions within {window}"
+
+
 def _field(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -175,7 +183,7 @@ def _page(
     )
     triggers = table(
         "Triggers",
-        ("Type", "Enabled", "Priority", "Delay", "Cooldown", "Channels", "Offer"),
+        ("Type", "Enabled", "Priority", "Delay", "Cooldown", "Channels", "Holdout", "Offer"),
         (
             (
                 rule.type.value,
@@ -184,6 +192,7 @@ def _page(
                 duration_text(rule.delay_ms),
                 duration_text(rule.cooldown_ms),
                 ", ".join(c.value for c in rule.channels),
+                _holdout(rule),
                 render("{}<br><small>{}</small>", rule.offer.incentive, rule.offer.offer_id),
             )
             for rule in loaded.triggers.values()

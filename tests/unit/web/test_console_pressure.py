@@ -81,3 +81,11 @@ def test_the_rules_page_shows_channel_caps_exemptions_and_whose_clock() -> None:
         "the customer&#x27;s time, else Europe/Paris",
     ):
         assert shown in html, shown
+
+
+def test_the_rules_page_shows_each_types_holdout() -> None:
+    doc = document()
+    doc["triggers"]["cross_sell"]["holdout"] = 12.5
+    html = _page("csrf", LiveRules(DEFAULT_RULES_PATH), parse_rules(doc), "", "", None)
+    assert "<td>12.5 %, conversions within 7 days</td>" in html
+    assert "<td>none</td>" in html  # the other types hold nobody out
