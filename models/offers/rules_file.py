@@ -54,13 +54,15 @@ __all__ = [
     "parse_duration_ms",
     "parse_rules",
     "parse_rules_file",
+    "read_rules_file",
     "rules_version",
 ]
 
 #: The rules file shipped with the repository.
 DEFAULT_RULES_PATH: Path = Path(__file__).resolve().parents[2] / "config" / "offers.toml"
 
-_SECTIONS = ("contact_pressure", "quiet_hours", "trends", "cross_sell", "triggers")
+#: The sections every rules file has (the schema requires the same).
+SECTIONS = ("contact_pressure", "quiet_hours", "trends", "cross_sell", "triggers")
 # Sections added after the first release: a file written before them still loads.
 _OPTIONAL_SECTIONS = (IDENTITY_SECTION,)
 _CAPS_KEYS = ("max_per_day", "max_per_week")
@@ -80,7 +82,7 @@ def parse_rules(document: Mapping[str, Any]) -> OfferRules:
     :class:`OfferRules`, durations in milliseconds. Raises :class:`RulesError` on the
     first problem found; nothing is returned half-built."""
     root = values.table(document, "")
-    values.check_keys(root, "", _SECTIONS + _OPTIONAL_SECTIONS, _SECTIONS, what="section")
+    values.check_keys(root, "", SECTIONS + _OPTIONAL_SECTIONS, SECTIONS, what="section")
     caps = _parse_caps(
         values.table(root["contact_pressure"], "contact_pressure"), "contact_pressure"
     )
@@ -122,12 +124,16 @@ def load_rules(path: str | os.PathLike[str]) -> OfferRules:
     """Read and validate a rules file. Any problem (unreadable file, TOML syntax
     error, invalid value) raises :class:`RulesError` whose message starts with the
     file's path (and, for syntax errors, the line and column)."""
+    return parse_rules_file(read_rules_file(path), os.fspath(path))
+
+
+def read_rules_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a rules file; :class:`RulesError` naming the path when unreadable."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            return handle.read()
     except OSError as exc:
         raise RulesError(f"{os.fspath(path)}: cannot read the offer rules file: {exc}") from None
-    return parse_rules_file(raw, os.fspath(path))
 
 
 def parse_rules_file(raw: bytes, shown: str) -> OfferRules:

@@ -21,7 +21,7 @@ from models.offers.kinds import KINDS
 from models.offers.rule_values import MAX_DURATION_MS
 from models.offers.rules import OPTIONAL_TRIGGER_TYPES, ContactChannel, TriggerType
 from models.offers.rules_channel_caps import EXEMPT_KEY
-from models.offers.rules_file import MAX_RESTOCK_PEOPLE
+from models.offers.rules_file import MAX_RESTOCK_PEOPLE, SECTIONS
 
 #: What the worker checks and the schema cannot say; each is tested as such.
 VALIDATOR_ONLY = (
@@ -260,7 +260,7 @@ def rules_schema() -> dict[str, Any]:
         },
         "What the engine offers, to whom, when and how often. The worker validates the "
         "file again, with checks this schema cannot make: " + "; ".join(VALIDATOR_ONLY) + ".",
-        required=["contact_pressure", "quiet_hours", "trends", "cross_sell", "triggers"],
+        required=list(SECTIONS),
     )
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.offers.rules import OfferRules
-from models.offers.rules_file import RulesError, parse_rules_file, rules_version
+from models.offers.rules_file import RulesError, parse_rules_file, read_rules_file, rules_version
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class LiveRules:
     ) -> None:
         self._path = os.fspath(path)
         self._clock_ms = clock_ms
-        raw = self._read()
+        raw = read_rules_file(self._path)
         self.current = RulesFile(
             self._path, raw, parse_rules_file(raw, self._path), self._clock_ms()
         )
@@ -90,7 +90,7 @@ class LiveRules:
     def check(self) -> bool:
         """Re-read the file; apply it if it changed and is valid. True when applied."""
         try:
-            raw = self._read()
+            raw = read_rules_file(self._path)
         except RulesError as exc:
             self._reject("unreadable", str(exc))
             return False
@@ -113,13 +113,6 @@ class LiveRules:
             apply(rules)
         log.warning("offer rules %s applied (were %s), from %s", version, previous, self._path)
         return True
-
-    def _read(self) -> bytes:
-        try:
-            with open(self._path, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise RulesError(f"{self._path}: cannot read the offer rules file: {exc}") from None
 
     def _reject(self, version: str, error: str) -> None:
         if self.rejection is not None and self.rejection.version == version:
