@@ -179,6 +179,12 @@ class Settings:
         "reactivation) waits before its consent, channel and caps are checked, so a consent "
         "sent a moment before on another topic counts; 0 checks at once",
     )
+    context_cache_size: int = _setting(
+        "CONTEXT_CACHE_SIZE",
+        5_000,
+        "Decoded customer contexts kept in memory by their stored bytes (about 3.5 KB "
+        "each), so a person read again is not decoded again; 0 keeps none",
+    )
     decision_history_max: int = _setting(
         "DECISION_HISTORY_MAX", 50, "Most recent decisions (sent and suppressed) kept per person"
     )
@@ -286,6 +292,10 @@ class Settings:
         if not (self.api_rate_limit_per_s >= 0 and math.isfinite(self.api_rate_limit_per_s)):
             raise ConfigError(
                 f"API_RATE_LIMIT_PER_S must be 0 (off) or positive, got {self.api_rate_limit_per_s}"
+            )
+        if self.context_cache_size < 0:
+            raise ConfigError(
+                f"CONTEXT_CACHE_SIZE must be 0 (none) or positive, got {self.context_cache_size}"
             )
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")

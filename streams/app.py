@@ -33,6 +33,7 @@ from streams.pipeline.live_rules import LiveRules
 from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.pipeline.timers import TimerFiring
 from streams.redis.client import redis_client
+from streams.redis.context_cache import DecodedContexts
 from streams.redis.contexts import RedisContextStore
 from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
@@ -118,6 +119,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         ),
         erase=lambda identity, at_ms: erase(store, identity, at_ms),
         decisions_max=settings.decision_history_max,
+        decoded=DecodedContexts(settings.context_cache_size),
+    )
+    metrics.watch_context_cache(
+        lambda: (store.decoded.hits, store.decoded.misses, len(store.decoded))
     )
     output_topics = {
         name: app.topic(name, key_serializer="raw", value_serializer="raw")

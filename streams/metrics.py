@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 # `*_created` series double the scrape size and no dashboard reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -234,4 +238,31 @@ class Metrics:
             "Changed rules files: applied, or rejected (the rules in effect stay)",
             ["outcome"],
             registry=r,
+        )
+
+    def watch_context_cache(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+        """The decoded-context cache's (hits, misses, entries), read at each scrape."""
+        self.registry.register(_ContextCacheCollector(stats))
+
+
+class _ContextCacheCollector(Collector):
+    """Read at scrape time, so a lookup costs an integer increment, not a metric's lock."""
+
+    def __init__(self, stats: Callable[[], tuple[int, int, int]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        hits, misses, entries = self._stats()
+        lookups = CounterMetricFamily(
+            f"{PREFIX}_context_cache_lookups",
+            "Stored contexts read: found decoded in the cache (hit), or decoded (miss)",
+            labels=["outcome"],
+        )
+        lookups.add_metric(["hit"], hits)
+        lookups.add_metric(["miss"], misses)
+        yield lookups
+        yield GaugeMetricFamily(
+            f"{PREFIX}_context_cache_entries",
+            "Decoded contexts kept (CONTEXT_CACHE_SIZE at most)",
+            value=entries,
         )

@@ -134,7 +134,7 @@ class TimerFiring:
             if moved_to is not None:
                 moved[key] = Identity.user(text(moved_to))
             else:
-                found[key] = (firing.pending.person, _context(doc))
+                found[key] = (firing.pending.person, self._context(doc))
         if moved:
             await self._read_moved(moved, found)
         return found
@@ -149,8 +149,7 @@ class TimerFiring:
         }
         await trip.send()
         for key, owner in moved.items():
-            found[key] = (owner, _context(docs[key].value))
+            found[key] = (owner, self._context(docs[key].value))
 
-
-def _context(doc: bytes | None) -> CustomerContext | None:
-    return None if doc is None else CustomerContext.from_json(doc)
+    def _context(self, doc: bytes | None) -> CustomerContext | None:
+        return None if doc is None else self._engine.contexts.decoded.decode(doc)

@@ -40,6 +40,7 @@ from models.offers.rules import ContactCaps
 from streams.loop_slices import pause
 from streams.redis.batch import ApplyResult, PersonUpdate, Planner, plan_apart
 from streams.redis.contacts import commit_args, queue_commit
+from streams.redis.context_cache import DecodedContexts
 from streams.redis.decisions import HISTORY_TTL_S
 from streams.redis.erasures import Erased, Erasure, ErasureMemory, RememberedContact
 from streams.redis.forgetting import forget_erased
@@ -66,6 +67,7 @@ class RedisContextStore:
         erasures: ErasureMemory,
         erase: Callable[[Identity, int], Awaitable[Erased]] | None = None,
         decisions_max: int = 50,
+        decoded: DecodedContexts | None = None,
     ) -> None:
         self.gateway = gateway
         self._dedupe_ttl_s = dedupe_ttl_s
@@ -77,6 +79,7 @@ class RedisContextStore:
         self.erasures = erasures
         self._erase = erase
         self._decisions_max = decisions_max
+        self.decoded = decoded or DecodedContexts(0)
 
     async def ping(self) -> bool:
         return await self.gateway.ping()
@@ -91,7 +94,9 @@ class RedisContextStore:
     async def get(self, identity: Identity) -> CustomerContext | None:
         resolved = await self.resolve(identity)
         raw = await self.gateway.redis.hget(PersonKeys.of(resolved).context, "doc")
-        return None if raw is None else CustomerContext.from_json(raw)
+        if raw is None:
+            return None
+        return self.decoded.decode(raw if isinstance(raw, bytes) else raw.encode())
 
     async def apply(
         self,
@@ -117,7 +122,7 @@ class RedisContextStore:
         planner: Planner | None,
         source_of: SourceOf | None,
     ) -> list[Event]:
-        batch = await load_people(self.gateway, events, self.erasures)
+        batch = await load_people(self.gateway, events, self.erasures, self.decoded)
         forgetting = forget_erased(batch)
         result.dropped_by_erasure += forgetting.dropped
         loaded, absorbed = batch.people, batch.absorbed
@@ -148,7 +153,9 @@ class RedisContextStore:
             people = [entry for entry in people if entry[0].owner not in unplanned]
 
         commit = self.gateway.round_trip()
-        replies: list[tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome, Reply]] = []
+        replies: list[
+            tuple[LoadedPerson, PersonUpdate, list[Absorbed], FoldOutcome, Reply, bytes]
+        ] = []
         for person, update, merged, outcome in people:
             await pause()
             if not outcome.applied and not merged and not update.plan:
@@ -157,17 +164,17 @@ class RedisContextStore:
                 result.people[person.owner] = update
                 continue
             try:
-                reply = self._queue_commit(commit, person, update, merged, outcome)
+                reply, doc = self._queue_commit(commit, person, update, merged, outcome)
             except Exception as exc:  # serialising their context or plan
                 result.fail(person.events, exc)
                 continue
-            replies.append((person, update, merged, outcome, reply))
+            replies.append((person, update, merged, outcome, reply, doc))
         for visitor, user_id in forgetting.unfreeze:
             commit.script("unfreeze", [PersonKeys.of(visitor).context], [user_id])
         await commit.send()
 
         retry: list[Event] = list(forgetting.replay)
-        for person, update, merged, outcome, reply in replies:
+        for person, update, merged, outcome, reply, doc in replies:
             try:
                 status, verdicts = reply.value
             except Exception as exc:  # their script failed; the others' went through
@@ -179,6 +186,8 @@ class RedisContextStore:
                 retry += person.events
                 continue
             update.plan.verdicts = verdicts
+            if doc:  # the next read of this person is likely these very bytes
+                self.decoded.remember(doc, update.context)
             result.applied.extend(outcome.applied)
             result.duplicates += outcome.duplicates
             result.failed.extend(outcome.failed)
@@ -242,7 +251,8 @@ class RedisContextStore:
         update: PersonUpdate,
         merged: list[Absorbed],
         outcome: FoldOutcome,
-    ) -> Reply:
+    ) -> tuple[Reply, bytes]:
+        """The person's commit script, queued; and the context document it writes, if any."""
         write = bool(outcome.applied or merged)
         seen: list[str | int] = []
         if write:
@@ -266,7 +276,7 @@ class RedisContextStore:
             **self._absorb(merged, _remembered(person)),
         )
         doc = update.context.to_stored() if write else b""
-        return queue_commit(trip, person.owner, plan, doc)
+        return queue_commit(trip, person.owner, plan, doc), doc
 
     def _absorb(self, merged: list[Absorbed], remembered: list[tuple[str, int]]) -> dict[str, Any]:
         """What follows merged visitors into the customer's keys (see ``commit_person``),

@@ -17,6 +17,7 @@ from typing import Any
 from models.context import CustomerContext
 from models.events import Event, EventKind
 from models.identity import Identity
+from streams.redis.context_cache import DecodedContexts
 from streams.redis.erasures import Erasure, ErasureMemory
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import PersonKeys, dedupe_member, pairs, text
@@ -58,7 +59,9 @@ class Loaded:
     erasures: dict[Identity, Erasure]
 
 
-async def load_people(gateway: RedisGateway, events: list[Event], memory: ErasureMemory) -> Loaded:
+async def load_people(
+    gateway: RedisGateway, events: list[Event], memory: ErasureMemory, decoded: DecodedContexts
+) -> Loaded:
     """Freeze identified visitors and read every person of the batch: one round trip,
     plus one when a visitor leads to a customer the batch did not name."""
     trip = gateway.round_trip()
@@ -98,10 +101,10 @@ async def load_people(gateway: RedisGateway, events: list[Event], memory: Erasur
             moved[Identity.user(moved_to)] += batch
             continue
         already = {e.message_id for e, score in zip(batch, seen, strict=True) if score}
-        loaded[who] = LoadedPerson(who, batch, _context(doc), version, already)
+        loaded[who] = LoadedPerson(who, batch, _context(decoded, doc), version, already)
     erasures = {who: reply.value for who, reply in erasure_reads.items() if reply.value}
     if moved:
-        await _load_moved(gateway, memory, moved, loaded, erasures)
+        await _load_moved(gateway, memory, decoded, moved, loaded, erasures)
     for person in loaded.values():
         person.events.sort(key=attrgetter("order_key"))
         person.erasure = erasures.get(person.owner)
@@ -111,6 +114,7 @@ async def load_people(gateway: RedisGateway, events: list[Event], memory: Erasur
 async def _load_moved(
     gateway: RedisGateway,
     memory: ErasureMemory,
+    decoded: DecodedContexts,
     moved: dict[Identity, list[Event]],
     loaded: dict[Identity, LoadedPerson],
     erasures: dict[Identity, Erasure],
@@ -126,7 +130,7 @@ async def _load_moved(
     for owner, (wanted, reply, erasure) in reads.items():
         doc, version, _moved_to, seen = _read_value(reply)
         already = {e.message_id for e, score in zip(wanted, seen, strict=True) if score}
-        loaded[owner] = LoadedPerson(owner, wanted, _context(doc), version, already)
+        loaded[owner] = LoadedPerson(owner, wanted, _context(decoded, doc), version, already)
         if erasure.value:
             erasures[owner] = erasure.value
 
@@ -181,5 +185,5 @@ def _read_value(replies: tuple[Reply, Reply]) -> tuple[bytes | None, str, str | 
     return doc, version_text, None if moved_to is None else text(moved_to), replies[1].value
 
 
-def _context(doc: bytes | None) -> CustomerContext:
-    return CustomerContext() if doc is None else CustomerContext.from_json(doc)
+def _context(decoded: DecodedContexts, doc: bytes | None) -> CustomerContext:
+    return CustomerContext() if doc is None else decoded.decode(doc)

@@ -181,3 +181,19 @@ def test_order_independent_fields_do_not_depend_on_arrival_order(
         fold_new_events(CustomerContext(), events, set()).context.to_json()
         == fold_new_events(CustomerContext(), list(shuffled), set()).context.to_json()
     )
+
+
+@given(event_lists(), event_lists(), split_people(shared_orders=True))
+def test_folding_and_merging_never_change_their_inputs(
+    first: list[Any], later: list[Any], people: tuple[list[Any], list[Any]]
+) -> None:
+    """The worker hands one decoded context to every reader (streams/redis/context_cache):
+    that is only sound while the fold and the merge build new contexts."""
+    context = fold_all(first)
+    before = context.to_json()
+    fold_new_events(context, later, set())
+    customer, visitor = fold_all(people[0]), fold_all(people[1])
+    customer_before, visitor_before = customer.to_json(), visitor.to_json()
+    merge(customer, visitor, "a-1")
+    assert context.to_json() == before
+    assert (customer.to_json(), visitor.to_json()) == (customer_before, visitor_before)
