@@ -313,6 +313,14 @@ end
 return 0
 """
 
+# KEYS: one minute's trend bucket. ARGV: field, count, field, count, ..., ttl_s. A batch's
+# counts of one minute in one command (the fields of a batch number in the thousands).
+COUNT_TRENDS = """
+for i = 1, #ARGV - 1, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[#ARGV])
+return 1
+"""
+
 ALL: dict[str, str] = {
     "commit_person": COMMIT_PERSON,
     "freeze": FREEZE,
@@ -327,4 +335,5 @@ ALL: dict[str, str] = {
     "due_timers": DUE_TIMERS,
     "release_pending": RELEASE_PENDING,
     "release_timer": RELEASE_TIMER,
+    "count_trends": COUNT_TRENDS,
 }

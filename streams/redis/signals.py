@@ -55,10 +55,10 @@ def queue_observe(
             if store:
                 bucket[trend_field(kind, "sp", store, product.product_id)] += 1
                 bucket[trend_field(kind, "s", store)] += 1
+    ttl_s = window_ms // 1000 + TREND_BUCKET_MARGIN_S
     for minute, counts in buckets.items():
-        for field, count in counts.items():
-            trip.call("HINCRBY", trends_key(minute), field, count)
-        trip.call("EXPIRE", trends_key(minute), window_ms // 1000 + TREND_BUCKET_MARGIN_S)
+        increments = [part for field_count in counts.items() for part in field_count]
+        trip.script("count_trends", [trends_key(minute)], [*increments, ttl_s])
     return buckets
 
 
