@@ -1,6 +1,6 @@
 """A generated population through the real pipeline, checked customer by customer.
 
-10k customers (~176k events, batch records and malformed records included; 3k on
+5k customers (~88k events, batch records and malformed records included; 3k on
 a Redis Cluster) are published to a broker and consumed by two workers sharing the consumer group,
 so one person's anonymous and identified events really land on different
 workers. Every customer's order count and spend must equal what the test
@@ -9,7 +9,6 @@ computes independently from the generated events.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import orjson
@@ -26,11 +25,15 @@ from tests.integration.harness import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
-# On one server the full population; on the cluster a smaller one, which still spreads
-# its keys over every slot range, keeps the suite's time in bounds.
-CUSTOMERS = {"server": 10_000, "cluster": 3_000}
+# Enough people for every journey shape, identity path and batch layout, and to spread
+# a cluster's keys over every slot range; the bench drains the 10k population.
+CUSTOMERS = {"server": 5_000, "cluster": 3_000}
+# The drain's bound, and the test's: a loaded machine (a core busy elsewhere) takes
+# about three times as long as an idle one.
+DRAIN_TIMEOUT_S = 360
 
 
+@pytest.mark.timeout(DRAIN_TIMEOUT_S + 180)
 @pytest.mark.parametrize("redis_kind", ["server", "cluster"])
 def test_a_population_has_exact_orders_and_spend(
     make_worker: Callable[..., WorkerProcess], request: pytest.FixtureRequest, redis_kind: str
@@ -70,9 +73,12 @@ def test_a_population_has_exact_orders_and_spend(
     def consumed() -> float:
         return sum(w.metric_sum("omni_records_consumed_total") for w in (first, second))
 
-    deadline = time.monotonic() + 300
-    wait_until(lambda: consumed() >= len(records), timeout_s=300, interval_s=1.0, what="drain")
-    assert time.monotonic() < deadline
+    wait_until(
+        lambda: consumed() >= len(records),
+        timeout_s=DRAIN_TIMEOUT_S,
+        interval_s=1.0,
+        what="drain",
+    )
     assert consumed() == len(records)
     assert all(w.metric_sum("omni_records_consumed_total") > 0 for w in (first, second))
 
