@@ -22,6 +22,9 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
             admin = KafkaAdminClient(
                 bootstrap_servers=settings.kafka_bootstrap,
                 client_id=f"{settings.app_id}-admin",
+                # kafka-python retries its bootstrap for 30 s by default: a broker that
+                # refuses the password or the certificate would hold us past our own bound.
+                bootstrap_timeout_ms=max(100, int((deadline - time.monotonic()) * 1000)),
                 **settings.kafka_security.kafka_python(),
             )
             break
