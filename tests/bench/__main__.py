@@ -84,7 +84,7 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
         services,
         log_dir,
         results,
-        known or ["nobody"],
+        known,
         events_per_s=args.steady_events_per_s,
         duration_s=args.steady_seconds,
         timer_people=args.timer_people,

@@ -174,10 +174,12 @@ def bench_steady(
     background = max(0, int(events_per_s - 2 * timer_rate - 5))
     generator = _background(worker.env(), services.kafka_broker, background, log_dir)
     api_started = time.monotonic() + 3
+    # The backlog phases' customers; the probes' when this phase runs alone.
+    asked = known_customers or probe_people
     clients = [
         ApiLoad(
             worker.web_port,
-            known_customers[i::4],
+            asked[i::4] or asked,
             api_per_s / 4,
             api_started,
             api_started + duration_s - 5,
