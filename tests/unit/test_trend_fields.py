@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from models.events import Event
 from models.parsing import EventParser
-from streams.redis.gateway import RoundTrip
+from streams.redis.gateway import RedisGateway, RoundTrip
 from streams.redis.signals import (
     WindowTotals,
     index_by_category,
@@ -45,7 +45,7 @@ def parsed(event: str, channel: str = "web", **properties: Any) -> Event:
 
 def counted(events: list[Event]) -> dict[str, int]:
     """What a window sums from these events' trend increments (no Redis needed)."""
-    trip = RoundTrip(gateway=None)  # type: ignore[arg-type]  # queued, never sent
+    trip = RoundTrip(RedisGateway(redis=None))  # type: ignore[arg-type]  # queued, never sent
     total: Counter[str] = Counter()
     for bucket in queue_observe(trip, events, 3_600_000).values():
         total.update(bucket)
