@@ -16,15 +16,17 @@ waits for). The partitions' next owner reads them again.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from faust.types import ConsumerT
 
 
-def withhold(consumer: ConsumerT | None, topic: str) -> int:
-    """Leave every record of ``topic`` this worker holds unacknowledged uncommitted: the
+def withhold(consumer: ConsumerT | None, topics: Collection[str]) -> int:
+    """Leave every record of ``topics`` this worker holds unacknowledged uncommitted: the
     next owner of their partitions reads them. Returns how many there were."""
     # The messages delivered to streams and not acknowledged yet; faust has no public
-    # accessor. The agent is stopping, so nothing of this topic reaches it after this.
-    held = [m for m in getattr(consumer, "_unacked_messages", ()) if m.topic == topic]
+    # accessor. The agent is stopping, so nothing of these topics reaches it after this.
+    held = [m for m in getattr(consumer, "_unacked_messages", ()) if m.topic in topics]
     for message in held:
         message.acked = True  # the flag faust's Message.ack tests before telling the consumer
     return len(held)

@@ -51,9 +51,9 @@ def create_ceiling_app(settings: Settings, stats_path: Path) -> App:
             stats["records"] += len(batch)
             yield None
 
-    for name in settings.topics.inputs:
-        topic = app.topic(name, key_serializer="raw", value_serializer="raw")
-        app.agent(topic, name=f"count-{name}")(count)
+    # One agent over every input topic, as the worker has.
+    topic = app.topic(*settings.topics.inputs, key_serializer="raw", value_serializer="raw")
+    app.agent(topic, name="count")(count)
 
     @app.timer(0.1)  # type: ignore[untyped-decorator]
     async def write_stats() -> None:

@@ -158,8 +158,8 @@ def bench_steady(
     arrivals.start()
     producer = KafkaProducer(bootstrap_servers=services.kafka_broker, linger_ms=0)
     # The order probes' customers consent before the run, and the worker has applied it:
-    # consent and order travel on two topics, read by two agents, so an order sent a
-    # moment after its consent could be decided first (no_consent), which a loaded
+    # consent and order travel on two topics, so an order sent a moment after its consent
+    # can land in an earlier batch and be decided first (no_consent), which a loaded
     # worker did. Event -> trigger measures the order alone.
     probe_people = [f"order-{uuid.uuid4().hex[:12]}" for _ in range(int(duration_s * 5) + 5)]
     consumed = worker.metric_sum("omni_records_consumed_total")
