@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from models.events import Event, EventKind
 from models.offers.decision import SignalRequest, Signals
@@ -15,12 +16,6 @@ from models.offers.rules import OfferRules
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import pairs, stock_key, text, trends_key
 from streams.redis.trend_fields import KINDS, parse_trend_field, trend_field
-from streams.redis.trend_window import (
-    CategoryIndex,
-    WindowTotals,
-    index_by_category,
-    slide,
-)
 
 MINUTE_MS = 60_000
 # A bucket outlives the window that reads it by this much, for a backfill's late reads.
@@ -67,6 +62,23 @@ def queue_observe(
     return buckets
 
 
+# category -> product -> summed count of its views, adds and purchases
+CategoryIndex = dict[str, dict[str, int]]
+
+
+class WindowTotals(NamedTuple):
+    """A trend window's summed counters, and its category-product counts indexed once, so
+    a decision ranks its categories without parsing every field of the window again."""
+
+    counts: dict[str, int]
+    by_category: CategoryIndex
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        for name, count in counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
+        _index_into(self.by_category, counts)
+
+
 class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
@@ -90,7 +102,6 @@ class SignalReader:
         self._clock = clock
         self._buckets: OrderedDict[int, tuple[float, dict[str, int]]] = OrderedDict()
         self._totals: OrderedDict[int, WindowTotals] = OrderedDict()
-        self._last: WindowTotals | None = None  # the latest window summed: the next slides
         # Two windows: the API's, as of now, and the engine's, as of a batch's event
         # time, which a backfill puts anywhere. Each spans its minutes, plus one.
         self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
@@ -100,7 +111,6 @@ class SignalReader:
         the old window are forgotten."""
         if rules.trend_window_ms != self._rules.trend_window_ms:
             self._totals.clear()
-            self._last = None
             self._max_buckets = 2 * (rules.trend_window_ms // MINUTE_MS + 2)
         self._rules = rules
 
@@ -152,8 +162,11 @@ class SignalReader:
             for minute, reply in replies.items():
                 buckets[minute] = {text(k): int(v) for k, v in pairs(reply.value)}
                 self._remember(minute, now, buckets[minute])
-            window = self._totals[slot] = slide(self._last, buckets)
-            self._last = window
+            summed: dict[str, int] = {}
+            for bucket in buckets.values():
+                for name, count in bucket.items():
+                    summed[name] = summed.get(name, 0) + count
+            window = self._totals[slot] = WindowTotals(summed, index_by_category(summed))
             while len(self._totals) > MAX_CACHED_TOTALS:
                 self._totals.popitem(last=False)
             return window
@@ -195,6 +208,25 @@ class SignalReader:
 def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
     """Products of each category, most viewed, added and bought first (ties by id)."""
     return rank_index(index_by_category(counts), categories)
+
+
+def index_by_category(counts: Mapping[str, int]) -> CategoryIndex:
+    """Category -> product -> count, from the ``cp`` fields of summed trend counters."""
+    index: CategoryIndex = {}
+    _index_into(index, counts)
+    return index
+
+
+def _index_into(index: CategoryIndex, counts: Mapping[str, int]) -> None:
+    for name, count in counts.items():
+        if name[1:5] != "|cp|":  # a one-letter kind, then the scope: most fields are not cp
+            continue
+        parsed = parse_trend_field(name)
+        if parsed is None or parsed.scope != "cp":
+            continue
+        category, product = parsed.parts
+        products = index.setdefault(category, {})
+        products[product] = products.get(product, 0) + count
 
 
 def rank_index(index: CategoryIndex, categories: set[str]) -> dict[str, tuple[str, ...]]:
