@@ -32,8 +32,10 @@ class DecodedContexts:
     def __len__(self) -> int:
         return len(self._by_doc)
 
-    def decode(self, doc: bytes) -> CustomerContext:
-        """The context these stored bytes hold; decoded once while they stay in the cache."""
+    def decode(self, stored: bytes | str) -> CustomerContext:
+        """The context these stored bytes hold; decoded once while they stay in the cache.
+        (A client that decodes replies hands over text: the same document.)"""
+        doc = stored if isinstance(stored, bytes) else stored.encode()
         context = self._by_doc.get(doc)
         if context is not None:
             self._by_doc.move_to_end(doc)

@@ -94,9 +94,7 @@ class RedisContextStore:
     async def get(self, identity: Identity) -> CustomerContext | None:
         resolved = await self.resolve(identity)
         raw = await self.gateway.redis.hget(PersonKeys.of(resolved).context, "doc")
-        if raw is None:
-            return None
-        return self.decoded.decode(raw if isinstance(raw, bytes) else raw.encode())
+        return None if raw is None else self.decoded.decode(raw)
 
     async def apply(
         self,
