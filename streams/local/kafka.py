@@ -10,6 +10,7 @@ broker and controller on free loopback ports, configured as the compose file's
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import shutil
 import subprocess
@@ -42,34 +43,45 @@ def missing_tools() -> list[str]:
 
 
 def kafka_classpath(cache: Path | None = None) -> str:
-    """The broker's classpath, fetched by Maven on first use (about 60 MB, once)."""
+    """The broker's classpath, fetched by Maven on first use (about 60 MB, once).
+
+    Processes that start brokers side by side (the test suite's parallel workers on a
+    fresh clone) take a lock, so one fetches and the others wait for its result."""
     lib = (cache or REPO_ROOT / ".run" / "kafka" / KAFKA_VERSION) / "lib"
     done = lib / ".complete"
-    if not done.exists():
-        missing = missing_tools()
-        if missing:
-            raise ServiceStartError(f"Apache Kafka needs {' and '.join(missing)} on PATH")
-        lib.mkdir(parents=True, exist_ok=True)
-        fetch = subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                str(POM),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={lib}",
-                "-DincludeScope=runtime",
-            ],
-            capture_output=True,
-            timeout=600,
-            check=False,
-        )
-        if fetch.returncode != 0:
-            output = (fetch.stdout + fetch.stderr).decode(errors="replace")[-2000:]
-            raise ServiceStartError(f"mvn could not fetch Apache Kafka {KAFKA_VERSION}:\n{output}")
-        done.touch()
+    if done.exists():
+        return f"{lib}/*"
+    missing = missing_tools()
+    if missing:
+        raise ServiceStartError(f"Apache Kafka needs {' and '.join(missing)} on PATH")
+    lib.mkdir(parents=True, exist_ok=True)
+    with (lib.parent / ".fetching").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _fetch(lib)
+            done.touch()
     return f"{lib}/*"
+
+
+def _fetch(lib: Path) -> None:
+    fetch = subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    if fetch.returncode != 0:
+        output = (fetch.stdout + fetch.stderr).decode(errors="replace")[-2000:]
+        raise ServiceStartError(f"mvn could not fetch Apache Kafka {KAFKA_VERSION}:\n{output}")
 
 
 @dataclass(frozen=True)
