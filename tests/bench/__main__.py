@@ -59,6 +59,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--quick", action="store_true", help="a small smoke run of every phase (make test)")
     add("--json", type=Path, default=REPO_ROOT / ".run" / "bench" / "summary.json")
     add("--timer-delay-s", type=int, default=10, help="abandonment delay of the steady phase")
+    add("--profile", type=Path, help="py-spy samples each drain of the worker into this folder")
     args = parser.parse_args(argv)
     if args.quick:
         args.customers, args.memory_events = 200, 10_000
@@ -72,7 +73,9 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
     known: list[str] = []
 
     def throughput(batch_size: int) -> None:
-        _worker, backlog = bench_throughput(services, log_dir, results, args.customers, batch_size)
+        _worker, backlog = bench_throughput(
+            services, log_dir, results, args.customers, batch_size, args.profile
+        )
         if not known:
             known.extend(backlog.customer_ids)
             report_redis_bytes(results, redis.Redis.from_url(services.redis_url), known)

@@ -14,6 +14,7 @@ import redis
 from tests.bench.backlog import Backlog, build_backlog, customers_differing, produce_all, time_drain
 from tests.bench.cpu_shares import cpu_seconds
 from tests.bench.limits import ceiling_records_per_s, raw_limit
+from tests.bench.profiling import Profiler, report
 from tests.bench.results import Results
 from tests.integration.harness import Services, WorkerProcess
 
@@ -65,10 +66,16 @@ class DrainCosts:
 
 
 def bench_throughput(
-    services: Services, log_dir: Path, results: Results, customers: int, batch_size: int
+    services: Services,
+    log_dir: Path,
+    results: Results,
+    customers: int,
+    batch_size: int,
+    profile_dir: Path | None = None,
 ) -> tuple[WorkerProcess, Backlog]:
     """Ceiling, raw limit and pipeline on one backlog of ``batch_size``-event records.
-    Returns the worker (stopped) and the backlog: its customers are in Redis now."""
+    Returns the worker (stopped) and the backlog: its customers are in Redis now.
+    ``profile_dir``: py-spy samples the worker's drain into it (:mod:`.profiling`)."""
     name = f"batch_{batch_size}"
     worker = bench_worker(services, log_dir)
     backlog = build_backlog(customers, worker.topics, batch_size, PARTITIONS)
@@ -84,9 +91,16 @@ def bench_throughput(
     results.put(f"{name}.raw_limit_events_per_s", round(raw_events))
 
     worker.start()
+    profiler = None
     try:
         costs = DrainCosts(worker, services.redis_url)
+        if profile_dir is not None:
+            assert worker.process is not None
+            profiler = Profiler(worker.process.pid, profile_dir / f"{name}.txt")
         elapsed = time_drain(lambda: worker.metric_sum("omni_records_consumed_total"), records)
+        if profiler is not None:
+            profiler.stop()
+            print(report(profiler.path), flush=True)
         worker.wait_processed(records, timeout_s=120)
         events = worker.metric_sum("omni_events_consumed_total")
         results.put(f"{name}.pipeline_records_per_s", round(records / elapsed))
