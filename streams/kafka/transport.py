@@ -1,5 +1,5 @@
 """faust's app and aiokafka transport: a configurable fetch wait, an idempotent
-producer, and a stop hook.
+producer, a start without a wait for tables, and a stop hook.
 
 faust hard-codes ``fetch_max_wait_ms=1500`` for worker consumers. Brokers that
 answer a fetch only when its wait expires (Tansu, here) then add 1.5 s to every
@@ -11,6 +11,10 @@ least once, a send whose acknowledgement was lost with the connection is retried
 and written twice; with ``idempotent_producer`` the broker recognises the retry
 by its producer id and sequence and keeps one copy. Tansu has no InitProducerId,
 so it stays off there.
+
+faust's table manager sleeps a second before it subscribes, for tables declared
+late to register. This app declares none, so it subscribes at once: a worker is
+ready a second sooner (every start and restart, and every test worker).
 
 When the app stops, faust first waits for every batch an agent holds to be
 acknowledged. A batch retrying while Redis or Kafka is down would keep it
@@ -24,6 +28,7 @@ from typing import Any
 
 import aiokafka
 import faust
+from faust.tables import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 
@@ -55,6 +60,15 @@ class FetchWaitTransport(faust_aiokafka.Transport):
     Producer = _Producer
 
 
+class _TablelessManager(TableManager):
+    async def on_start(self) -> None:
+        if self.values():  # someone declared a table after all: faust's own wait
+            await super().on_start()
+            return
+        await self._update_channels()
+        await self.recovery.start()
+
+
 class App(faust.App):
     """A faust app whose consumers use ``fetch_max_wait_ms`` instead of faust's 1500 ms,
     and whose producer is idempotent when ``idempotent_producer`` says so."""
@@ -69,6 +83,7 @@ class App(faust.App):
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.idempotent_producer = idempotent_producer
         self.on_stopping: list[Callable[[], None]] = []
+        kwargs.setdefault("TableManager", _TablelessManager)
         super().__init__(*args, **kwargs)
 
     async def on_stop(self) -> None:
