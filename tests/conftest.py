@@ -55,6 +55,13 @@ def _docker_answers() -> bool:
     return probe.returncode == 0
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files marked ``long`` run first. In a parallel run (make test) a file stays in one
+    process: a long one scheduled last would end the run alone while the other waits."""
+    long_files = {item.path for item in items if item.get_closest_marker("long")}
+    items.sort(key=lambda item: item.path not in long_files)  # stable: order kept within
+
+
 @pytest.fixture(scope="session")
 def log_dir() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="omni-test-"))

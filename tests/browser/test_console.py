@@ -33,7 +33,7 @@ from tests.integration.offer_scenarios import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 LEAKY_ID = f"cust-leaky-{uuid.uuid4().hex[:8]}"
 LEAKY_EMAIL = f"jane.{uuid.uuid4().hex[:6]}@example.org"

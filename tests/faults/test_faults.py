@@ -23,7 +23,7 @@ from tests.faults.workload import Outcome, Workload, settle
 from tests.integration.harness import Services, WorkerProcess, wait_until
 from tests.integration.redis_server import RedisServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 Report = Callable[[str], None]
 # A killed worker's partitions move after its session times out: shorter than the default

@@ -16,7 +16,7 @@ from tests.bench.results import Results
 from tests.bench.targets import check_targets
 from tests.integration.harness import Services
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 
 def test_every_bench_phase_measures_its_figures(services: Services, log_dir: Path) -> None:

@@ -26,7 +26,7 @@ from tests.brokers import chosen_broker
 from tests.integration.harness import Services, WorkerProcess, wait_until
 from tests.integration.offer_scenarios import read_topic
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 CUSTOMERS = 1_500
 DOWN_S = 5.0  # how long the broker stays down: the fault, not a wait

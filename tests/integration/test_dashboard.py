@@ -38,7 +38,7 @@ from tests.dashboard_queries import dashboard_series, expressions
 from tests.integration.harness import WorkerProcess, produce, wait_until
 from tests.integration.offer_scenarios import rules_with_holdout
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
 

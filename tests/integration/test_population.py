@@ -23,7 +23,7 @@ from streams.local.demo.totals import expected_totals
 from streams.redis.keys import PersonKeys
 from tests.integration.harness import WorkerProcess, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 # Enough people for every journey shape, identity path and batch layout, and to spread
 # a cluster's keys over every slot range; the bench drains the 10k population.

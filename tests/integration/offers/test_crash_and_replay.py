@@ -22,7 +22,7 @@ from tests.integration.offer_scenarios import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 
 def test_a_worker_killed_before_the_deadline_still_fires_exactly_once(
