@@ -79,7 +79,8 @@ class RedisContextStore:
         self.erasures = erasures
         self._erase = erase
         self._decisions_max = decisions_max
-        self.decoded = decoded or DecodedContexts(0)
+        # Not ``decoded or ...``: an empty cache has a length of 0, so it is falsy.
+        self.decoded = decoded if decoded is not None else DecodedContexts(0)
 
     async def ping(self) -> bool:
         return await self.gateway.ping()

@@ -239,6 +239,7 @@ def test_publishing_the_same_events_twice_leaves_redis_identical(worker: WorkerP
     wait_until(lambda: all(_events_total(client, who) == n for who, n in people.items()))
     worker.wait_processed(len(records), timeout_s=10)
     first = _snapshot(client, list(people))
+    decoded = _context_cache(worker)
 
     produce(worker.services.kafka_broker, records)
     worker.wait_processed(2 * len(records), what="the replay")
@@ -246,6 +247,18 @@ def test_publishing_the_same_events_twice_leaves_redis_identical(worker: WorkerP
     assert _snapshot(client, list(people)) == first
     assert worker.metric_sum("omni_events_duplicate_total") == len(records)
     assert worker.metric_sum("omni_events_applied_total") == len(records)
+    # The replay reads back the very documents the worker committed: no decoding again.
+    replayed = _context_cache(worker)
+    assert replayed["miss"] == decoded["miss"]
+    assert replayed["hit"] > decoded["hit"] and replayed["entries"] >= 1
+
+
+def _context_cache(worker: WorkerProcess) -> dict[str, float]:
+    return {
+        "hit": worker.metric_sum("omni_context_cache_lookups_total", outcome="hit"),
+        "miss": worker.metric_sum("omni_context_cache_lookups_total", outcome="miss"),
+        "entries": worker.metric_sum("omni_context_cache_entries"),
+    }
 
 
 def test_a_record_that_escapes_to_over_a_megabyte_is_dead_lettered_and_the_partition_moves_on(

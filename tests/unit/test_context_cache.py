@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from models.context import CustomerContext
 from streams.redis.context_cache import DecodedContexts
+from streams.redis.contexts import RedisContextStore
+from streams.redis.erasures import ErasureMemory
+from streams.redis.gateway import RedisGateway
 
 
 def _stored(user: str, events_total: int = 1) -> tuple[bytes, CustomerContext]:
@@ -59,3 +62,17 @@ def test_capacity_zero_keeps_nothing() -> None:
     assert cache.decode(doc) == context
     assert cache.decode(doc) == context
     assert (len(cache), cache.hits, cache.misses) == (0, 0, 2)
+
+
+def test_the_store_keeps_the_cache_it_is_given_even_while_empty() -> None:
+    # An empty cache has a length of 0: a store that took ``decoded or ...`` dropped it
+    # for one of its own and never remembered a context.
+    cache = DecodedContexts(10)
+    store = RedisContextStore(
+        RedisGateway(redis=None),  # type: ignore[arg-type]  # nothing is sent
+        dedupe_ttl_s=60,
+        dedupe_max_ids=10,
+        erasures=ErasureMemory("salt", 60),
+        decoded=cache,
+    )
+    assert store.decoded is cache
