@@ -18,8 +18,9 @@ from pathlib import Path
 
 SAMPLES_PER_S = 150
 # Frames of these packages are named in the summary; the rest (asyncio, faust, aiokafka,
-# redis-py, orjson) show as the callees of ours.
-OURS = ("/streams/", "/models/", "/config/")
+# redis-py, orjson) show as the callees of ours. py-spy names a file by its path from
+# the sys.path entry that holds it (``streams/app.py``, ``faust/models/base.py``).
+OURS = ("streams/", "models/", "config/")
 
 
 class Profiler:
@@ -94,4 +95,5 @@ def _name(frame: str) -> str:
 
 
 def _is_ours(name: str) -> bool:
-    return any(part in name for part in OURS) and "/.venv/" not in name
+    _function, _, where = name.rpartition(" (")
+    return where.startswith(OURS)
