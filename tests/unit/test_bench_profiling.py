@@ -14,10 +14,12 @@ FOLD = "fold (models/context/folding.py:40)"
 # Another package's "models" is not ours.
 FAUST = "Model._maybe_namespace (faust/models/base.py:1)"
 SELECT = "select (/usr/lib/python3.11/selectors.py:468)"
-STACKS = (
-    f"{LOOP};{APPLY.format(99)};{FOLD};{FAUST} 6\n"
-    f"{LOOP};{APPLY.format(120)} 3\n"
-    f"{LOOP};{SELECT} 1\n"
+STACKS = "\n".join(
+    [
+        f"{LOOP};{APPLY.format(99)};{FOLD};{FAUST} 6",
+        f"{LOOP};{APPLY.format(120)} 3",
+        f"{LOOP};{SELECT} 1",
+    ]
 )
 
 
