@@ -34,6 +34,7 @@ import redis
 from tests.bench.core import bench_core
 from tests.bench.memory import bench_worker_memory, report_redis_bytes
 from tests.bench.pipeline import bench_throughput
+from tests.bench.profiling import py_spy
 from tests.bench.results import Results, machine
 from tests.bench.scaling import bench_scaling
 from tests.bench.steady import bench_steady
@@ -61,6 +62,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--timer-delay-s", type=int, default=10, help="abandonment delay of the steady phase")
     add("--profile", type=Path, help="py-spy samples each drain of the worker into this folder")
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        py_spy()
     if args.quick:
         args.customers, args.memory_events = 200, 10_000
         args.steady_seconds, args.steady_events_per_s = 8.0, 300

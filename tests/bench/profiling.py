@@ -23,13 +23,19 @@ SAMPLES_PER_S = 150
 OURS = ("streams/", "models/", "config/")
 
 
+def py_spy() -> str:
+    """py-spy's binary; the bench asks for it before its first phase, not minutes in."""
+    binary = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if binary is None:
+        raise SystemExit("--profile needs py-spy: pip install py-spy, or set PY_SPY")
+    return binary
+
+
 class Profiler:
-    """py-spy recording one pid into ``path`` from ``start`` to ``stop``."""
+    """py-spy recording one pid into ``path``, from its creation to :meth:`stop`."""
 
     def __init__(self, pid: int, path: Path) -> None:
-        binary = os.environ.get("PY_SPY") or shutil.which("py-spy")
-        if binary is None:
-            raise SystemExit("--profile needs py-spy: pip install py-spy, or set PY_SPY")
+        binary = py_spy()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._process = subprocess.Popen(
