@@ -16,7 +16,6 @@ Failures are sorted by what can fix them (:mod:`streams.transient`):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter, defaultdict
@@ -25,12 +24,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from models.deadletter import deadletter_record
 from models.events import Event
 from models.identity import Identity
 from models.identity_trust import IdentityTrust
-from models.parsing import EventParser, Rejection
+from models.parsing import EventParser
 from streams.metrics import Metrics
+from streams.pipeline.deadletters import (
+    BatchDeadLetters,
+    DeadLetterRefused,
+    DeadLetterSink,
+    Rejected,
+)
 from streams.pipeline.records import (
     InputRecord,
     ParsedBatch,
@@ -45,7 +49,6 @@ from streams.web.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 
-DeadLetterSink = Callable[[bytes | None, bytes], Awaitable[None]]
 # After the batch is committed: emit its decisions, then finish its Redis work.
 AfterBatch = Callable[[ApplyResult, Sequence[Event], dict[tuple[str, int], int]], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -60,11 +63,6 @@ class ContextStore(Protocol):
         planner: Planner | None = None,
         source_of: Callable[[Event], tuple[str, int]] | None = None,
     ) -> ApplyResult: ...
-
-
-class DeadLetterRefused(Exception):
-    """The dead-letter topic refused a record. It is the last resort for input, so the
-    batch waits (and reports its stall) rather than drop anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +112,24 @@ class IngestPipeline:
         started = time.perf_counter()
         batch = await self._parse_all(records)
         label = records[0].topic if records else ""
+        # The unparsable records' dead letters are on their way while the batch applies.
+        deadletters = BatchDeadLetters(
+            self._send_deadletter, self._metrics, batch.now, batch.rejected
+        )
         try:
-            report = await self._retry(label, len(records), lambda: self._attempt(batch))
+            report = await self._retry(
+                label, len(records), lambda: self._attempt(batch, deadletters)
+            )
         except ShutdownRequested:
+            deadletters.cancel()
             raise
         except Exception as exc:  # not the infrastructure's: every event of the batch
             log.exception("processing a batch of %d records failed", len(records))
             failed = [processing_error(batch.origin(e), exc) for e in batch.events]
-            rejected = batch.rejected + failed
             report = await self._retry(
-                label, len(records), lambda: self._finish(batch, rejected, ApplyResult())
+                label,
+                len(records),
+                lambda: self._finish(batch, deadletters, failed, ApplyResult()),
             )
         for record in records:
             tp = record.partition_key
@@ -168,8 +174,8 @@ class IngestPipeline:
             self._metrics.identity_claims_unlinked.labels(channel).inc(count)
         return batch
 
-    async def _attempt(self, batch: ParsedBatch) -> BatchReport:
-        rejected = list(batch.rejected)
+    async def _attempt(self, batch: ParsedBatch, deadletters: BatchDeadLetters) -> BatchReport:
+        rejected: list[Rejected] = []
         result = await self._apply(batch.events, batch.source_of)
         if self._after_batch is not None:
             observed = _observed(batch.events, result.applied)
@@ -184,15 +190,21 @@ class IngestPipeline:
                 rejected += [
                     processing_error(batch.origin(e), exc, "after commit: ") for e in observed
                 ]
-        return await self._finish(batch, rejected, result)
+        return await self._finish(batch, deadletters, rejected, result)
 
     async def _finish(
-        self, batch: ParsedBatch, rejected: list[tuple[Rejection, InputRecord]], result: ApplyResult
+        self,
+        batch: ParsedBatch,
+        deadletters: BatchDeadLetters,
+        rejected: list[Rejected],
+        result: ApplyResult,
     ) -> BatchReport:
+        """Dead-letter what applying rejected, and wait for every dead letter of the batch."""
+        rejected = list(rejected)
         for event, exc in result.failed:
             log.error("processing failed for a %s event: %r", event.kind.value, exc)
             rejected.append(processing_error(batch.origin(event), exc))
-        await self._deadletter(rejected, batch.now)
+        await deadletters.settle(rejected)
         self._metrics.events_applied.inc(len(result.applied))
         self._metrics.events_duplicate.inc(result.duplicates)
         self._metrics.contexts_written.inc(result.contexts_written)
@@ -206,7 +218,7 @@ class IngestPipeline:
             events=len(batch.events),
             applied=len(result.applied),
             duplicates=result.duplicates,
-            deadlettered=len(rejected),
+            deadlettered=deadletters.early + len(rejected),
         )
 
     def _count_ignored_zones(self, applied: Sequence[Event]) -> None:
@@ -245,26 +257,6 @@ class IngestPipeline:
                     raise
                 result.fail(part, exc)
         return result
-
-    async def _deadletter(
-        self, rejected: list[tuple[Rejection, InputRecord]], now: datetime
-    ) -> None:
-        if not rejected:
-            return
-        sends = [
-            self._send_deadletter(
-                record.key, deadletter_record(rejection, record.position, record.key, now)
-            )
-            for rejection, record in rejected
-        ]
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        for outcome in results:
-            if isinstance(outcome, BaseException):
-                if is_transient(outcome) or not isinstance(outcome, Exception):
-                    raise outcome
-                raise DeadLetterRefused(f"{type(outcome).__name__}: {outcome}") from outcome
-        for rejection, _record in rejected:
-            self._metrics.deadletters.labels(rejection.reason.value).inc()
 
 
 def _zones_ignored(applied: Sequence[Event]) -> Counter[str]:

@@ -328,3 +328,51 @@ def test_a_bad_time_zone_is_counted_once_and_loses_nothing(
     logged = [r.getMessage() for r in caplog.records if "context.timezone" in r.getMessage()]
     assert logged == ["context.timezone ignored on 1 event(s): unknown_zone"]
     assert "u1" not in logged[0] and "Mars" not in logged[0]
+
+
+class GatedStore(MemoryStore):
+    """Applies only once a dead letter is on its way: a pipeline that sent dead letters
+    after applying would wait here until the test's time limit."""
+
+    def __init__(self, sending: asyncio.Event, failures: list[BaseException] | None = None) -> None:
+        super().__init__(failures)
+        self.sending = sending
+
+    async def apply(self, events: list[Event], *wiring: Any) -> ApplyResult:
+        await self.sending.wait()
+        return await super().apply(events, *wiring)
+
+
+class SignallingDeadLetters(DeadLetters):
+    def __init__(self, sending: asyncio.Event) -> None:
+        super().__init__()
+        self.sending = sending
+
+    async def send(self, key: bytes | None, value: bytes) -> None:
+        self.sending.set()
+        await super().send(key, value)
+
+
+def test_an_unparsable_records_dead_letter_is_on_its_way_while_the_batch_applies() -> None:
+    async def scenario() -> tuple[BatchReport, SignallingDeadLetters, Metrics]:
+        sending = asyncio.Event()
+        sink, metrics = SignallingDeadLetters(sending), Metrics()
+        pipeline = _pipeline(GatedStore(sending), sink, metrics)
+        records = [_record(orjson.dumps(_event("m1")), 0), _record(b"\xff", 1)]
+        return await asyncio.wait_for(pipeline.process_until_done(records), 10), sink, metrics
+
+    report, sink, metrics = asyncio.run(scenario())
+    assert (report.applied, report.deadlettered) == (1, 1)
+    assert [d["reason"] for d in sink.records] == ["not_utf8"]
+    assert _value(metrics, "omni_deadletters_total", reason="not_utf8") == 1
+
+
+def test_a_dead_letter_already_acknowledged_is_not_sent_again_when_the_batch_is_retried() -> None:
+    store, sink, metrics = MemoryStore([RedisConnectionError("down")]), DeadLetters(), Metrics()
+    records = [_record(orjson.dumps(_event("m1")), 0), _record(b"\xff", 1)]
+    report = _run(_pipeline(store, sink, metrics), records)
+
+    assert store.calls == 2
+    assert report.deadlettered == 1
+    assert [d["reason"] for d in sink.records] == ["not_utf8"]
+    assert _value(metrics, "omni_deadletters_total", reason="not_utf8") == 1
