@@ -2,8 +2,8 @@
 
 Decisions themselves live in ``models.offers``. The engine plans each person's
 contacts and timers while their batch is being committed (the context store
-writes the plan in the same atomic script as the context), then turns the
-verdicts into triggers or suppressions (each with its reason) on Kafka.
+writes the plan in the same atomic script as the context); :mod:`.emission` then
+turns the verdicts into triggers or suppressions (each with its reason) on Kafka.
 
 At-least-once without double contacts: a decision reserves its deterministic
 ``trigger_id`` before it is emitted and is marked emitted after. Redelivered
@@ -13,35 +13,29 @@ reserved (crash before the send) is sent again with the same ``trigger_id``.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
-
-import orjson
+from collections.abc import Callable, Sequence
 
 from config import TopicNames
 from models.context import CustomerContext
 from models.events import Event
 from models.identity import Identity
 from models.offers.arbitration import arbitrate, moments
-from models.offers.channels import ChannelChoice, choose_channel, consented_channels
+from models.offers.channels import choose_channel, consented_channels
 from models.offers.decision import Candidate, PendingTrigger, SignalRequest, Signals
 from models.offers.decisions import (
     immediate_candidates,
     pending_triggers,
     signals_needed,
-    topic_of,
 )
-from models.offers.holdout import Group
 from models.offers.local_time import customer_zone
-from models.offers.pressure import contact_ask, granted_choice, pressure_text
+from models.offers.pressure import contact_ask
 from models.offers.rules import OfferRules, SuppressionReason
-from models.offers.triggers import suppression_document, trigger_document
 from streams.loop_slices import pause
 from streams.metrics import Metrics
+from streams.pipeline.emission import Emitter, PlanEmitter
 from streams.pipeline.lift import LiftMeter
-from streams.pipeline.plans import Outbox, PlannedContact, Suppression, held_out
+from streams.pipeline.plans import PlannedContact, Suppression
 from streams.pipeline.restock import RestockReevaluation
 from streams.redis.batch import (
     ApplyResult,
@@ -49,16 +43,10 @@ from streams.redis.batch import (
     PersonUpdate,
     TimerEntry,
 )
-from streams.redis.contacts import queue_mark_emitted, queue_mark_held_out
 from streams.redis.contexts import RedisContextStore
-from streams.redis.decisions import decision_entry, queue_record
-from streams.redis.gateway import RoundTrip
 from streams.redis.signals import SignalReader, queue_observe
 from streams.redis.timers import queue_advance_clocks, queue_arm
-from streams.transient import is_transient
 
-# Queues a record and returns its delivery: awaiting that confirms the broker has it.
-Emitter = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
 Partition = tuple[str, int]
 
 
@@ -93,6 +81,16 @@ class OfferEngine:
         self.wall_clock = wall_clock
         self.restocks = RestockReevaluation(self, metrics)
         self.lift = LiftMeter(rules, metrics)
+        self.emitter = PlanEmitter(
+            lambda: self.rules,
+            emit,
+            metrics,
+            topics,
+            self.lift,
+            contexts.thresholds,
+            lambda: self.wall_clock(),
+            history_max,
+        )
 
     def use_rules(self, rules: OfferRules) -> None:
         """Live rules: decisions from now on follow these (and carry their version)."""
@@ -171,41 +169,6 @@ class OfferEngine:
             )
         return winner
 
-    async def emit_plan(self, owner: Identity, plan: PersonPlan, outbox: Outbox) -> None:
-        """Turn a committed plan into records: triggers for granted slots, suppressions else."""
-        verdicts = iter(plan.verdicts)
-        version = plan.rules_version or self.rules.version
-        for decision in plan.decisions:
-            if isinstance(decision, Suppression):
-                await self._suppress(outbox, owner, decision, version)
-                continue
-            verdict = next(verdicts)
-            candidate = decision.candidate
-            judged = verdict.judged
-            if judged.reason is not None:
-                detail = pressure_text(judged, self.rules.caps, decision.rule.cooldown_ms)
-                await self._suppress(
-                    outbox,
-                    owner,
-                    Suppression(candidate, judged.reason, detail, candidate.decided_ms),
-                    version,
-                )
-                continue
-            if verdict.verdict == "existing" and verdict.state in ("emitted", "holdout"):
-                self._metrics.triggers_repeated.labels(candidate.type.value).inc()
-                continue
-            for passed_over in verdict.skipped:  # only a new reservation skips: once
-                self._metrics.channel_fallbacks.labels(
-                    candidate.type.value, passed_over.channel
-                ).inc()
-            self.lift.measure(outbox, owner, decision)
-            if decision.group is Group.HOLDOUT:
-                await self._suppress(outbox, owner, held_out(decision), version)
-                outbox.held_out.append((owner, candidate.trigger_id))
-            else:
-                choice = granted_choice(decision.options, judged, self.rules.caps)
-                await self._send(outbox, owner, decision, choice, version)
-
     async def after_batch(
         self, result: ApplyResult, observed: Sequence[Event], clock_marks: dict[Partition, int]
     ) -> None:
@@ -216,14 +179,14 @@ class OfferEngine:
         orders converted."""
         # A person whose decisions cannot be emitted (a document that cannot be encoded)
         # is dead-lettered alone; their context is committed, a replay decides again.
-        outbox = await self.send_plans(
+        outbox = await self.emitter.send_plans(
             {o: p.plan for o, p in result.people.items()},
             on_failure=lambda owner, exc: result.fail(result.people[owner].events, exc),
         )
         trip = self.contexts.gateway.round_trip()
         for owner, update in result.people.items():  # committed: their triggers are written
             queue_arm(trip, owner, update.plan.timers)
-        self.queue_outcomes(trip, outbox)
+        self.emitter.queue_outcomes(trip, outbox)
         self.contexts.queue_cleanup(trip, result.merged_visitors)
         trends = queue_observe(trip, observed, self.rules.trend_window_ms)
         orders = self.lift.queue_reads(trip, {o: p.events for o, p in result.people.items()})
@@ -238,85 +201,6 @@ class OfferEngine:
         await self.restocks.reevaluate(readings)
         if orders:
             await self.lift.convert(self.contexts.gateway, orders)
-
-    async def send_plans(
-        self,
-        plans: Mapping[Identity, PersonPlan],
-        on_failure: Callable[[Identity, Exception], None] | None = None,
-    ) -> Outbox:
-        """Emit committed plans, and wait until Kafka has every record (one wait). With
-        ``on_failure``, a person's failure that retrying cannot fix is reported there
-        and the others' plans are still emitted."""
-        outbox = Outbox()
-        for owner, plan in plans.items():
-            await pause()
-            try:
-                await self.emit_plan(owner, plan, outbox)
-            except Exception as exc:
-                if on_failure is None or is_transient(exc):
-                    raise
-                on_failure(owner, exc)
-        if outbox.deliveries:
-            await asyncio.gather(*outbox.deliveries)
-        return outbox
-
-    def queue_outcomes(self, trip: RoundTrip, outbox: Outbox) -> None:
-        """Once Kafka has the records: mark the triggers sent, record every decision."""
-        # A crash before this leaves the reservation unmarked: redelivery re-sends the id.
-        queue_mark_emitted(trip, outbox.sent)
-        queue_mark_held_out(trip, outbox.held_out)
-        queue_record(trip, outbox.history, self._history_max)
-        self.lift.queue_remember(trip, outbox.measured)
-
-    async def _send(
-        self,
-        outbox: Outbox,
-        owner: Identity,
-        decision: PlannedContact,
-        choice: ChannelChoice,
-        rules_version: str,
-    ) -> None:
-        candidate = decision.candidate
-        document = trigger_document(
-            candidate,
-            choice,
-            decision.context,
-            decision.rule,
-            candidate.decided_ms,
-            self.contexts.thresholds,
-            rules_version,
-        )
-        topic = getattr(self._topics, topic_of(candidate.type))
-        outbox.deliveries.append(
-            await self._emit(topic, _key(candidate.person), orjson.dumps(document))
-        )
-        outbox.sent.append((owner, candidate.trigger_id))
-        outbox.history.append((owner, decision_entry(document, "sent")))
-        assert choice.channel is not None
-        self._metrics.triggers_emitted.labels(candidate.type.value, choice.channel.value).inc()
-        lag_s = (self.wall_clock() - candidate.decided_ms) / 1000
-        if 0 <= lag_s < 86_400:  # live traffic only; a backfill's lag is its age
-            self._metrics.event_to_trigger_seconds.labels(candidate.type.value).observe(lag_s)
-
-    async def _suppress(
-        self, outbox: Outbox, owner: Identity, suppression: Suppression, rules_version: str
-    ) -> None:
-        decision = suppression.decision
-        document = suppression_document(
-            decision,
-            suppression.reason,
-            suppression.detail,
-            suppression.at_ms,
-            suppression.beaten_by,
-            rules_version,
-        )
-        outbox.deliveries.append(
-            await self._emit(self._topics.suppressed, _key(decision.person), orjson.dumps(document))
-        )
-        outbox.history.append((owner, decision_entry(document, "suppressed")))
-        self._metrics.triggers_suppressed.labels(
-            decision.type.value, suppression.reason.value
-        ).inc()
 
     async def _read_signals(self, updates: list[PersonUpdate]) -> Signals:
         """The live signals the kinds will read for this batch, in one round trip (or none)."""
@@ -334,7 +218,3 @@ def _arm(update: PersonUpdate, pending: PendingTrigger) -> None:
         topic, partition = update.source
         entry = TimerEntry(topic, partition, pending.slot, pending.due_ms, pending.to_json())
         update.plan.timers.append(entry)
-
-
-def _key(person: Identity) -> bytes:
-    return person.value.encode()

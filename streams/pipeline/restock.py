@@ -106,9 +106,9 @@ class RestockReevaluation:
             for competing in moments(candidates):
                 self._engine.plan_decision(plans[owner], context, owner, competing)
         await reserve_contacts(self._gateway, self._engine.rules.caps, plans)
-        outbox = await self._engine.send_plans(plans)
+        outbox = await self._engine.emitter.send_plans(plans)
         trip = self._gateway.round_trip()
-        self._engine.queue_outcomes(trip, outbox)
+        self._engine.emitter.queue_outcomes(trip, outbox)
         await trip.send()
 
     async def _read(self, pseudonyms: Iterable[str]) -> dict[str, tuple[Identity, CustomerContext]]:

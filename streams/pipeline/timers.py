@@ -96,9 +96,9 @@ class TimerFiring:
             self._engine.plan_decision(plans[owner], context, owner, [outcome])
 
         await reserve_contacts(self._gateway, self._engine.rules.caps, plans)
-        outbox = await self._engine.send_plans(plans)
+        outbox = await self._engine.emitter.send_plans(plans)
         trip = self._gateway.round_trip()
-        self._engine.queue_outcomes(trip, outbox)
+        self._engine.emitter.queue_outcomes(trip, outbox)
         for firing in firings:
             queue_release(trip, firing.timer, firing.payload)
         await trip.send()

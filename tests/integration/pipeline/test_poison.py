@@ -20,7 +20,7 @@ from redis import Redis
 from models.context import CustomerContext
 from models.context.stored import unpack
 from models.identity import Identity
-from streams.pipeline import engine
+from streams.pipeline import emission, engine
 from streams.redis.keys import PersonKeys
 from tests.integration.in_process import InProcessPipeline, event, run_in_process, till_order
 
@@ -148,14 +148,14 @@ def test_a_trigger_that_cannot_be_emitted_costs_its_person_alone(
     # with consent, so the only one sent a trigger): their context is committed, their
     # events are dead-lettered for a replay to decide again; the others' go on.
     def poison_with(patch: pytest.MonkeyPatch, poison: str, _client: Redis) -> None:
-        build = engine.trigger_document
+        build = emission.trigger_document
 
         def trigger_document(candidate: Any, *args: Any) -> Any:
             if candidate.person.value == poison:
                 raise ValueError("a trigger document that cannot be encoded")
             return build(candidate, *args)
 
-        patch.setattr(engine, "trigger_document", trigger_document)
+        patch.setattr(emission, "trigger_document", trigger_document)
 
     run, poison, pipeline = _run(redis_url, monkeypatch, poison_with)
     _check(redis_url, poison, run, pipeline, "ValueError: a trigger document", CUSTOMERS + 3)
