@@ -117,26 +117,31 @@ class IngestPipeline:
             self._send_deadletter, self._metrics, batch.now, batch.rejected
         )
         try:
-            report = await self._retry(
-                label, len(records), lambda: self._attempt(batch, deadletters)
-            )
+            report = await self._process(batch, deadletters, label)
         except ShutdownRequested:
             deadletters.cancel()
             raise
-        except Exception as exc:  # not the infrastructure's: every event of the batch
-            log.exception("processing a batch of %d records failed", len(records))
-            failed = [processing_error(batch.origin(e), exc) for e in batch.events]
-            report = await self._retry(
-                label,
-                len(records),
-                lambda: self._finish(batch, deadletters, failed, ApplyResult()),
-            )
         for record in records:
             tp = record.partition_key
             self.processed[tp] = max(self.processed.get(tp, 0), record.offset + 1)
         self._metrics.batch_size.observe(len(records))
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
         return report
+
+    async def _process(
+        self, batch: ParsedBatch, deadletters: BatchDeadLetters, label: str
+    ) -> BatchReport:
+        records = len(batch.records)
+        try:
+            return await self._retry(label, records, lambda: self._attempt(batch, deadletters))
+        except ShutdownRequested:
+            raise
+        except Exception as exc:  # not the infrastructure's: every event of the batch
+            log.exception("processing a batch of %d records failed", records)
+            failed = [processing_error(batch.origin(e), exc) for e in batch.events]
+            return await self._retry(
+                label, records, lambda: self._finish(batch, deadletters, failed, ApplyResult())
+            )
 
     async def _retry(
         self, label: str, records: int, attempt: Callable[[], Awaitable[BatchReport]]

@@ -21,7 +21,7 @@ from models.events import Event
 from models.parsing import EventParser
 from streams.metrics import Metrics
 from streams.pipeline.ingest import AfterBatch, BatchReport, IngestPipeline, InputRecord
-from streams.pipeline.retries import Retries
+from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.redis.batch import ApplyResult
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -376,3 +376,26 @@ def test_a_dead_letter_already_acknowledged_is_not_sent_again_when_the_batch_is_
     assert report.deadlettered == 1
     assert [d["reason"] for d in sink.records] == ["not_utf8"]
     assert _value(metrics, "omni_deadletters_total", reason="not_utf8") == 1
+
+
+class UnansweredDeadLetters(DeadLetters):
+    """A broker that never acknowledges: each send waits until it is cancelled."""
+
+    async def send(self, key: bytes | None, value: bytes) -> None:
+        await asyncio.Event().wait()
+
+
+def test_a_batch_given_up_at_shutdown_leaves_no_dead_letter_send_behind() -> None:
+    sink, metrics = UnansweredDeadLetters(), Metrics()
+    pipeline = _pipeline(MemoryStore([RedisConnectionError("down")] * 3), sink, metrics)
+    pipeline.retries.stop()  # the worker is stopping: a failing batch is given up
+
+    async def scenario() -> set[asyncio.Task[Any]]:
+        records = [_record(orjson.dumps(_event("m1")), 0), _record(b"\xff", 1)]
+        with pytest.raises(ShutdownRequested):
+            await asyncio.wait_for(pipeline.process_until_done(records), 10)
+        await asyncio.sleep(0)  # the cancellation is delivered
+        return {task for task in asyncio.all_tasks() if task is not asyncio.current_task()}
+
+    assert asyncio.run(scenario()) == set()
+    assert _value(metrics, "omni_deadletters_total", reason="not_utf8") == 0
