@@ -88,7 +88,7 @@ class OfferEngine:
             topics,
             self.lift,
             contexts.thresholds,
-            lambda: self.wall_clock(),
+            wall_clock,
             history_max,
         )
 
