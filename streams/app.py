@@ -25,7 +25,6 @@ from faust import Stream
 from faust.types import EventT, StreamT
 
 from config import Settings
-from models.context import ContextLimits, LifecycleThresholds
 from models.offers.rules_file import DEFAULT_RULES_PATH
 from models.parsing import EventParser
 from streams.kafka.acks import withhold
@@ -39,12 +38,9 @@ from streams.pipeline.live_rules import LiveRules
 from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.pipeline.timers import TimerFiring
 from streams.redis.client import redis_client
-from streams.redis.context_cache import DecodedContexts
-from streams.redis.contexts import RedisContextStore
-from streams.redis.erasures import ErasureMemory
 from streams.redis.gateway import RedisGateway
-from streams.redis.privacy import erase
 from streams.redis.signals import SignalReader
+from streams.stores import context_store
 from streams.web.api import add_api
 from streams.web.console import ConsoleDeps, add_console
 from streams.web.console.deadletters import DeadLetterSamples
@@ -108,25 +104,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
             "the offer rules have no [identity] section: every source may link a visitor "
             "to a customer (see the README, Trusted identity)"
         )
-    store = RedisContextStore(
-        gateway,
-        dedupe_ttl_s=settings.dedupe_ttl_s,
-        dedupe_max_ids=settings.dedupe_max_ids,
-        anonymous_ttl_s=settings.anonymous_ttl_s,
-        limits=ContextLimits(affinity_half_life_days=settings.affinity_half_life_days),
-        thresholds=LifecycleThresholds(
-            loyal_orders=settings.loyal_orders,
-            at_risk_days=settings.at_risk_days,
-            lapsed_days=settings.lapsed_days,
-        ),
-        caps=rules.caps,
-        erasures=ErasureMemory(
-            settings.require_erasure_salt(), int(settings.erasure_memory_days * 86_400)
-        ),
-        erase=lambda identity, at_ms: erase(store, identity, at_ms),
-        decisions_max=settings.decision_history_max,
-        decoded=DecodedContexts(settings.context_cache_size),
-    )
+    store = context_store(settings, gateway, rules.caps)
     metrics.watch_context_cache(
         lambda: (store.decoded.hits, store.decoded.misses, len(store.decoded))
     )
@@ -178,19 +156,15 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
 
     _add_ingest_agent(app, settings.topics.inputs, pipeline, settings)
     _add_timer(app, TimerFiring(engine, metrics), settings)
-    api_deps = ApiDeps(
-        store=store,
-        signals=signals,
-        rules=rules,
-        metrics=metrics,
-        token=settings.api_token,
-        input_topics=frozenset(settings.topics.inputs),
+    api_deps = ApiDeps.configured(
+        settings,
+        store,
+        signals,
+        live_rules,
+        metrics,
         consumer=lambda: app.consumer,
-        rate_limit_per_s=settings.api_rate_limit_per_s,
         retries=retries,
         processed=pipeline.processed,
-        lag_from_fetches=settings.lag_from_fetches,
-        live_rules=live_rules,
     )
     add_api(app, api_deps)
     console_deps = ConsoleDeps(
@@ -228,15 +202,20 @@ def _follow_rules(app: App, live: LiveRules, metrics: Metrics, interval_s: float
         return
 
     async def reload_rules() -> None:
-        shown, rejected = live.rules.version, live.rejected
-        if live.check():
-            metrics.rules_info.remove(shown)
-            metrics.rules_info.labels(live.rules.version).set(1)
-            metrics.rules_reloads.labels("applied").inc()
-        elif live.rejected > rejected:
-            metrics.rules_reloads.labels("rejected").inc()
+        check_rules(live, metrics)
 
     app.timer(interval_s, on_leader=False)(reload_rules)
+
+
+def check_rules(live: LiveRules, metrics: Metrics) -> None:
+    """Re-read the rules file once, applying a new valid version, and count what happened."""
+    shown, rejected = live.rules.version, live.rejected
+    if live.check():
+        metrics.rules_info.remove(shown)
+        metrics.rules_info.labels(live.rules.version).set(1)
+        metrics.rules_reloads.labels("applied").inc()
+    elif live.rejected > rejected:
+        metrics.rules_reloads.labels("rejected").inc()
 
 
 def _trim_memory(app: App, interval_s: float) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from faust.types import ConsumerT
 
+from config import Settings
 from models.offers.rules import OfferRules
 from streams.metrics import Metrics
 from streams.pipeline.live_rules import LiveRules
@@ -48,6 +49,40 @@ class ApiDeps:
     # The rules file behind ``rules`` and its reloads (``/rules``); None in tests
     # that hand the API fixed rules.
     live_rules: LiveRules | None = None
+    # False in the API server (``python -m streams.api_server``): it consumes nothing,
+    # so /ready asks only for Redis, not for assigned partitions.
+    needs_partitions: bool = True
+
+    @classmethod
+    def configured(
+        cls,
+        settings: Settings,
+        store: RedisContextStore,
+        signals: SignalReader,
+        live_rules: LiveRules,
+        metrics: Metrics,
+        *,
+        consumer: Callable[[], ConsumerT | None] = lambda: None,
+        retries: Retries | None = None,
+        processed: Mapping[tuple[str, int], int] | None = None,
+        needs_partitions: bool = True,
+    ) -> ApiDeps:
+        """As ``settings`` say; a worker adds its consumer, retries and processed offsets."""
+        return cls(
+            store=store,
+            signals=signals,
+            rules=live_rules.rules,
+            metrics=metrics,
+            token=settings.api_token,
+            input_topics=frozenset(settings.topics.inputs),
+            consumer=consumer,
+            rate_limit_per_s=settings.api_rate_limit_per_s,
+            retries=retries,
+            processed=processed if processed is not None else {},
+            lag_from_fetches=settings.lag_from_fetches,
+            live_rules=live_rules,
+            needs_partitions=needs_partitions,
+        )
 
     async def refresh_scrape_gauges(self) -> None:
         """Lag and pending timers as of now: for ``/metrics`` and the console's Live page."""

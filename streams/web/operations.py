@@ -25,7 +25,8 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     """200 when Redis answers, this worker has partitions and no batch has been failing
-    for longer than BATCH_STALL_S, else 503 (a stall is described under ``stalled``)."""
+    for longer than BATCH_STALL_S, else 503 (a stall is described under ``stalled``).
+    The API server has no partitions and no batches: Redis alone decides."""
     deps = request.app[API_DEPS]
     try:
         redis_ok = await asyncio.wait_for(deps.store.ping(), READY_PING_TIMEOUT_S)
@@ -34,12 +35,10 @@ async def ready(request: web.Request) -> web.Response:
     consumer = deps.consumer()
     assigned = bool(consumer.assignment()) if consumer else False
     stalled = deps.retries.stall() if deps.retries is not None else None
-    is_ready = redis_ok and assigned and stalled is None
-    body: dict[str, object] = {
-        "ready": is_ready,
-        "redis": redis_ok,
-        "partitions_assigned": assigned,
-    }
+    is_ready = redis_ok and (assigned or not deps.needs_partitions) and stalled is None
+    body: dict[str, object] = {"ready": is_ready, "redis": redis_ok}
+    if deps.needs_partitions:
+        body["partitions_assigned"] = assigned
     if stalled is not None:
         body["stalled"] = stalled
     return json_response(body, 200 if is_ready else 503)

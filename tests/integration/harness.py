@@ -64,7 +64,8 @@ def namespaced_topics(namespace: str) -> TopicNames:
 
 @dataclass
 class WorkerProcess:
-    """A real worker (``python -m streams.worker``) running as a child process."""
+    """A real worker (``python -m streams.worker``) running as a child process, or with
+    ``module="streams.api_server"`` the API server, configured alike."""
 
     services: Services
     log_dir: Path
@@ -74,6 +75,7 @@ class WorkerProcess:
     process: subprocess.Popen[bytes] | None = None
     web_port: int = field(default_factory=free_port)
     file_limit: int | None = None  # the worker's open-file limit (RLIMIT_NOFILE), if set
+    module: str = "streams.worker"
 
     @property
     def topics(self) -> TopicNames:
@@ -121,7 +123,7 @@ class WorkerProcess:
         log = (self.log_dir / f"worker-{self.namespace}-{self.web_port}.log").open("wb")
         env = {**os.environ, **self.env(), "PYTHONPATH": str(REPO_ROOT)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams.worker"],
+            [sys.executable, "-m", self.module],
             env=env,
             cwd=REPO_ROOT,
             stdout=log,
@@ -130,7 +132,7 @@ class WorkerProcess:
             preexec_fn=None if self.file_limit is None else self._limit_files,
         )
         log.close()
-        wait_until(self._ready, ready_timeout_s, 0.2, "worker /ready")
+        wait_until(self._ready, ready_timeout_s, 0.2, f"{self.module} /ready")
         return self
 
     def _limit_files(self) -> None:
@@ -141,7 +143,7 @@ class WorkerProcess:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(
-                f"worker exited with {self.process.returncode}:\n{self.log_tail()}"
+                f"{self.module} exited with {self.process.returncode}:\n{self.log_tail()}"
             )
         try:
             with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as response:

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ from tests.integration.offer_scenarios import (
     SHOES,
     Customer,
     days_ago,
-    rules_for_tests,
     wait_for,
 )
 from tests.integration.shopper_context import assert_identified_shopper_context
@@ -34,31 +33,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def worker(services: Services, log_dir: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(
-        services,
-        log_dir / "workers",
-        extra_env={"API_TOKEN": TOKEN, "OFFER_RULES_PATH": str(rules_for_tests(log_dir))},
-    )
-    process.create_topics()
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def shopper(worker: WorkerProcess) -> Customer:
-    """An anonymous visitor who browses, identifies, consents, adds to basket."""
-    customer = Customer(worker)
-    customer.event("clickstream", "Product Viewed", anonymous=True, **JACKET)
-    customer.event("clickstream", "Product Viewed", anonymous=True, **JACKET)
-    customer.identify()
-    customer.flush(settle=True)
-    customer.consent(email=True, push=True)
-    customer.flush(settle=True)
-    customer.event("basket", "Product Added", **SHOES)
-    customer.flush(settle=True)
-    return customer
+def worker(api_worker: WorkerProcess) -> WorkerProcess:
+    return api_worker
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.
 DASHBOARD_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "omni.yml"
 
 
-APP_SERVICES = ("topics", "worker", "generator")
+APP_SERVICES = ("topics", "worker", "api", "generator")
 
 
 @cache

@@ -18,7 +18,7 @@ from tests.unit.deployment_support import (
     volumes,
 )
 
-SERVICES = ("kafka", "redis", "topics", "worker", "generator", "prometheus", "grafana")
+SERVICES = ("kafka", "redis", "topics", "worker", "api", "generator", "prometheus", "grafana")
 
 
 def test_compose_follows_the_compose_spec_and_has_every_service() -> None:
@@ -92,6 +92,18 @@ def test_worker_has_no_host_port_and_exposes_the_web_port() -> None:
     assert env["WEB_HOST"] == "0.0.0.0"
     assert env["KAFKA_BROKER"] == "kafka:9092"
     assert env["REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_api_servers_scale_like_workers_on_the_same_redis_and_secrets() -> None:
+    api, worker = service("api"), service("worker")
+    assert command_line("api")[:3] == ["python", "-m", "streams.api_server"]
+    assert "ports" not in api and "container_name" not in api
+    assert [str(port) for port in api["expose"]] == [str(WEB_PORT)]
+    env = environment("api")
+    for name in ("REDIS_URL", "WEB_HOST", "WEB_PORT", "API_TOKEN", "ERASURE_SALT"):
+        assert env[name] == environment("worker")[name], name
+    assert depends_on("api") == {"redis": "service_healthy"}
+    assert api["restart"] == worker["restart"]
 
 
 def test_worker_starts_after_the_topics_exist_and_redis_answers() -> None:

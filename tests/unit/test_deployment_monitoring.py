@@ -44,14 +44,14 @@ def test_monitoring_mounts_files_that_exist_in_the_repository() -> None:
 def test_prometheus_scrapes_every_worker_replica_on_the_web_port() -> None:
     config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     jobs = [job for job in config["scrape_configs"] if "dns_sd_configs" in job]
-    assert len(jobs) == 1
-    job = jobs[0]
-    assert job["scrape_interval"] == "5s"
-    assert job.get("metrics_path", "/metrics") == "/metrics"
-    (discovery,) = job["dns_sd_configs"]
-    assert discovery["names"] == ["worker"]
-    assert discovery["type"] == "A"
-    assert discovery["port"] == int(environment("worker")["WEB_PORT"]) == WEB_PORT
+    assert len(jobs) == 2
+    for job, name in zip(jobs, ("worker", "api"), strict=True):
+        assert job["scrape_interval"] == "5s"
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        (discovery,) = job["dns_sd_configs"]
+        assert discovery["names"] == [name]
+        assert discovery["type"] == "A"
+        assert discovery["port"] == int(environment(name)["WEB_PORT"]) == WEB_PORT
 
 
 def test_grafana_provisions_the_prometheus_datasource_and_the_dashboards() -> None:
