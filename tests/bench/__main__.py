@@ -60,6 +60,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--quick", action="store_true", help="a small smoke run of every phase (make test)")
     add("--json", type=Path, default=REPO_ROOT / ".run" / "bench" / "summary.json")
     add("--timer-delay-s", type=int, default=10, help="abandonment delay of the steady phase")
+    add(
+        "--api-in-worker",
+        action="store_true",
+        help="the steady phase's API load goes to the worker, not to an API server",
+    )
     add("--profile", type=Path, help="py-spy samples each drain of the worker into this folder")
     args = parser.parse_args(argv)
     if args.profile is not None:
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
         timer_people=args.timer_people,
         api_per_s=args.api_per_s,
         timer_delay_s=args.timer_delay_s,
+        api_in_worker=args.api_in_worker,
     )
     phases["memory"] = lambda: bench_worker_memory(services, log_dir, results, args.memory_events)
     phases["scaling"] = lambda: bench_scaling(services, log_dir, results, args.customers, 20)

@@ -16,6 +16,7 @@ ROLES = {
     "broker": ("kafka.Kafka", "tansu"),
     "redis": ("redis-server",),
     "worker": ("streams.worker",),
+    "api_server": ("streams.api_server",),
     "generator": ("streams.local.generator",),
 }
 

@@ -8,7 +8,10 @@
   from Kafka (an immediate trigger; the bench worker runs with no decision grace).
 - Timer lateness: thousands of baskets with a short abandonment delay; each trigger's
   arrival after its deadline (the basket's event time + the delay).
-- API: ``/context`` and ``/next-best-offer`` at 200 requests/s, open loop.
+- API: ``/context`` and ``/next-best-offer`` at 200 requests/s, open loop, served by
+  an API server (``python -m streams.api_server``) beside the worker, as a deployment
+  with API traffic at volume runs it; ``--api-in-worker`` sends them to the worker.
+- Where the cores went meanwhile: each process's CPU over the load.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from models.offers.rules_file import DEFAULT_RULES_PATH
 from streams.local.services import stop_process
+from tests.bench.cpu_shares import CpuShares
 from tests.bench.pipeline import API_TOKEN, bench_worker
 from tests.bench.results import Results, percentiles_ms
-from tests.integration.harness import REPO_ROOT, Services
+from tests.integration.harness import REPO_ROOT, Services, WorkerProcess
 
 TIMER_DELAY_S = 10
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
@@ -137,6 +141,7 @@ def bench_steady(
     timer_people: int = 2000,
     api_per_s: int = 200,
     timer_delay_s: int = TIMER_DELAY_S,
+    api_in_worker: bool = False,
 ) -> None:
     worker = bench_worker(
         services,
@@ -150,6 +155,16 @@ def bench_steady(
     admin.create_topics([NewTopic(hop_topic, 1, 1)])
     admin.close()
     worker.start()
+    api_server = WorkerProcess(
+        services,
+        log_dir,
+        namespace=worker.namespace,
+        extra_env=worker.extra_env,
+        module="streams.api_server",
+    )
+    if not api_in_worker:
+        api_server.start()
+    results.put("steady.api_served_by", "the worker" if api_in_worker else "an API server")
     arrivals = Arrivals(
         services.kafka_broker,
         [hop_topic, worker.topics.cross_sell, worker.topics.remarketing],
@@ -178,7 +193,7 @@ def bench_steady(
     asked = known_customers or probe_people
     clients = [
         ApiLoad(
-            worker.web_port,
+            (worker if api_in_worker else api_server).web_port,
             asked[i::4] or asked,
             api_per_s / 4,
             api_started,
@@ -191,6 +206,7 @@ def bench_steady(
     deadlines: dict[str, float] = {}
     try:
         started = time.monotonic()
+        shares = CpuShares()
         for client in clients:
             client.start()
         tick = 0
@@ -227,6 +243,7 @@ def bench_steady(
                 hops[hop] = time.time()
                 producer.send(hop_topic, key=hop.encode(), value=b"{}")
             time.sleep(max(0.0, started + tick * 0.02 - time.monotonic()))
+        results.put("steady.cores_used", shares.cores(), "by process, over the load")
         producer.flush()
         stop_process(generator, grace_s=5)
         _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=timer_delay_s + 20)
@@ -234,6 +251,7 @@ def bench_steady(
         arrivals.stopping.set()
         stop_process(generator, grace_s=0)
         worker.stop()
+        api_server.stop()
         producer.close()
     results.put("steady.timer_delay_s", timer_delay_s)
     _report(
