@@ -7,7 +7,7 @@ are passed in here. A reservation is marked emitted once Kafka has the trigger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -158,16 +158,29 @@ async def read_contacts(
 ) -> list[Contact]:
     """The person's recent contacts, newest first. ``sent_only``: only those whose
     trigger reached Kafka (what the customer got), not slots merely reserved."""
-    keys = PersonKeys.of(person)
     trip = gateway.round_trip()
+    contacts = queue_contacts(trip, person, sent_only=sent_only)
+    await trip.send()
+    return contacts()
+
+
+def queue_contacts(
+    trip: RoundTrip, person: Identity, *, sent_only: bool = False
+) -> Callable[[], list[Contact]]:
+    """:func:`read_contacts` as commands of a round trip the caller sends; call the
+    result once it is sent."""
+    keys = PersonKeys.of(person)
     rows = trip.call("ZRANGE", keys.contacts, 0, -1, "WITHSCORES")
     states = trip.call("HGETALL", keys.decided)
-    await trip.send()
-    emitted = {text(k) for k, v in pairs(states.value) if text(v) == "emitted"}
-    contacts = [parse_contact(text(member), int(float(at))) for member, at in pairs(rows.value)]
-    if sent_only:
-        contacts = [c for c in contacts if c.trigger_id in emitted]
-    return sorted(contacts, key=lambda c: (-c.at_ms, c.trigger_id))
+
+    def contacts() -> list[Contact]:
+        emitted = {text(k) for k, v in pairs(states.value) if text(v) == "emitted"}
+        found = [parse_contact(text(member), int(float(at))) for member, at in pairs(rows.value)]
+        if sent_only:
+            found = [c for c in found if c.trigger_id in emitted]
+        return sorted(found, key=lambda c: (-c.at_ms, c.trigger_id))
+
+    return contacts
 
 
 def parse_contact(member: str, at_ms: int) -> Contact:

@@ -97,6 +97,12 @@ class RedisContextStore:
         raw = await self.gateway.redis.hget(PersonKeys.of(resolved).context, "doc")
         return None if raw is None else self.decoded.decode(raw)
 
+    def queue_get(self, trip: RoundTrip, owner: Identity) -> Callable[[], CustomerContext | None]:
+        """:meth:`get` of an identity already resolved, as a command of the caller's round
+        trip; call the result once it is sent."""
+        doc = trip.call("HGET", PersonKeys.of(owner).context, "doc")
+        return lambda: None if doc.value is None else self.decoded.decode(doc.value)
+
     async def apply(
         self,
         events: list[Event],

@@ -15,10 +15,10 @@ from models.identity import Identity, IdentityKind
 from models.offers.best_offer import Assessed, best_offer_now
 from models.offers.decision import Signals
 from models.offers.decisions import signals_needed_now
-from models.offers.pressure import contact_documents
+from models.offers.pressure import Contact, contact_documents
 from models.offers.triggers import trigger_document
 from streams.redis import privacy
-from streams.redis.contacts import read_contacts
+from streams.redis.contacts import queue_contacts
 from streams.web.dependencies import API_DEPS, ApiDeps
 from streams.web.responses import ApiError, json_response
 
@@ -27,23 +27,20 @@ KINDS = {"user": IdentityKind.USER, "anonymous": IdentityKind.ANONYMOUS}
 
 async def context(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    owner, found = await _customer(deps, request)
+    # The triggers the person actually got, from the contact history (the one home).
+    _owner, found, contacts = await _customer(deps, request, sent_only=True)
     store = deps.store
     document = to_document(found, deps.now_ms(), store.thresholds, store.limits)
-    # The triggers the person actually got, from the contact history (the one home).
-    document["contacts"] = contact_documents(
-        await read_contacts(store.gateway, owner, sent_only=True)
-    )
+    document["contacts"] = contact_documents(contacts)
     return json_response(document)
 
 
 async def next_best_offer(request: web.Request) -> web.Response:
     """What the engine would send now, and why; reserves nothing and emits nothing."""
     deps = request.app[API_DEPS]
-    owner, found = await _customer(deps, request)
+    owner, found, contacts = await _customer(deps, request)
     now = deps.now_ms()
     signals = await _signals(deps, found, now)
-    contacts = await read_contacts(deps.store.gateway, owner)
     result = best_offer_now(found, owner, deps.rules, signals, contacts, now)
     best = None
     if result.best is not None:
@@ -66,7 +63,7 @@ async def next_best_offer(request: web.Request) -> web.Response:
 
 async def export(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    owner, _found = await _customer(deps, request)
+    owner, _found, _contacts = await _customer(deps, request)
     document = await privacy.export(deps.store, owner, deps.now_ms())
     if document is None:
         raise _not_found()
@@ -75,14 +72,18 @@ async def export(request: web.Request) -> web.Response:
 
 async def erase(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    owner, _found = await _customer(deps, request)
+    owner, _found, _contacts = await _customer(deps, request)
     await privacy.erase(deps.store, owner, deps.now_ms())
     deps.metrics.erasures.inc()
     return json_response({"erased": True})
 
 
-async def _customer(deps: ApiDeps, request: web.Request) -> tuple[Identity, CustomerContext]:
-    """The identity holding the context of ``{customer_id}``, and that context."""
+async def _customer(
+    deps: ApiDeps, request: web.Request, *, sent_only: bool = False
+) -> tuple[Identity, CustomerContext, list[Contact]]:
+    """The identity holding the context of ``{customer_id}``, that context and the
+    person's contacts (``sent_only``: see :func:`queue_contacts`), read in one round
+    trip once the id is resolved (a userId needs no resolving)."""
     customer_id = request.match_info["customer_id"]
     kind = request.query.get("kind", "")
     if kind and kind not in KINDS:
@@ -90,10 +91,14 @@ async def _customer(deps: ApiDeps, request: web.Request) -> tuple[Identity, Cust
     candidates = [KINDS[kind]] if kind else [IdentityKind.USER, IdentityKind.ANONYMOUS]
     for identity_kind in candidates:
         owner = await deps.store.resolve(Identity(identity_kind, customer_id))
+        trip = deps.store.gateway.round_trip()
+        context = deps.store.queue_get(trip, owner)
+        contacts = queue_contacts(trip, owner, sent_only=sent_only)
         with deps.metrics.redis_seconds.labels("context_read").time():
-            found = await deps.store.get(owner)
+            await trip.send()
+        found = context()
         if found is not None:
-            return owner, found
+            return owner, found, contacts()
     raise _not_found()
 
 

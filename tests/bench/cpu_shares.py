@@ -18,6 +18,7 @@ ROLES = {
     "worker": ("streams.worker",),
     "api_server": ("streams.api_server",),
     "generator": ("streams.local.generator",),
+    "api_load": ("tests.bench.api_load",),
 }
 
 

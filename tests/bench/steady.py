@@ -11,12 +11,12 @@
 - API: ``/context`` and ``/next-best-offer`` at 200 requests/s, open loop, served by
   an API server (``python -m streams.api_server``) beside the worker, as a deployment
   with API traffic at volume runs it; ``--api-in-worker`` sends them to the worker.
+  The clients run in a process of their own (:mod:`tests.bench.api_load`).
 - Where the cores went meanwhile: each process's CPU over the load.
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import subprocess
 import sys
@@ -32,6 +32,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from models.offers.rules_file import DEFAULT_RULES_PATH
 from streams.local.services import stop_process
+from tests.bench.api_load import start_api_load
 from tests.bench.cpu_shares import CpuShares
 from tests.bench.pipeline import API_TOKEN, bench_worker
 from tests.bench.results import Results, percentiles_ms
@@ -91,43 +92,6 @@ def _event(user: str, name: str, /, channel: str = "web", **properties: object) 
         "context": {"channel": channel},
         "properties": properties,
     }
-
-
-class ApiLoad(threading.Thread):
-    """One of the API clients: a keep-alive connection, requests on a fixed schedule."""
-
-    def __init__(
-        self, port: int, customers: list[str], rate: float, start: float, until: float
-    ) -> None:
-        super().__init__(daemon=True)
-        self.port, self.customers, self.rate = port, customers, rate
-        self.start_at, self.until = start, until
-        self.latencies: list[float] = []
-        self.errors = 0
-
-    def run(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Authorization": f"Bearer {API_TOKEN}"}
-        due = self.start_at
-        n = 0
-        while due < self.until:
-            time.sleep(max(0.0, due - time.monotonic()))
-            route = ("context", "next-best-offer")[n % 2]
-            path = f"/customers/{self.customers[n % len(self.customers)]}/{route}"
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok = response.status == 200
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                ok = False
-            self.latencies.append(time.perf_counter() - started)
-            self.errors += not ok
-            n += 1
-            due += 1 / self.rate
-        connection.close()
 
 
 def bench_steady(
@@ -191,24 +155,21 @@ def bench_steady(
     api_started = time.monotonic() + 3
     # The backlog phases' customers; the probes' when this phase runs alone.
     asked = known_customers or probe_people
-    clients = [
-        ApiLoad(
-            (worker if api_in_worker else api_server).web_port,
-            asked[i::4] or asked,
-            api_per_s / 4,
-            api_started,
-            api_started + duration_s - 5,
-        )
-        for i in range(4)
-    ]
+    api_load, api_out = start_api_load(
+        log_dir,
+        (worker if api_in_worker else api_server).web_port,
+        API_TOKEN,
+        asked,
+        api_per_s,
+        api_started,
+        api_started + duration_s - 5,
+    )
     hops: dict[str, float] = {}
     orders: dict[str, float] = {}
     deadlines: dict[str, float] = {}
     try:
         started = time.monotonic()
         shares = CpuShares()
-        for client in clients:
-            client.start()
         tick = 0
         while (elapsed := time.monotonic() - started) < duration_s:
             tick += 1
@@ -247,9 +208,12 @@ def bench_steady(
         producer.flush()
         stop_process(generator, grace_s=5)
         _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=timer_delay_s + 20)
+        api_load.wait(timeout=30)  # its schedule ended 5 s before the load did
+        api = orjson.loads(api_out.read_bytes())
     finally:
         arrivals.stopping.set()
         stop_process(generator, grace_s=0)
+        stop_process(api_load, grace_s=0)
         worker.stop()
         api_server.stop()
         producer.close()
@@ -261,7 +225,7 @@ def bench_steady(
         hops,
         orders,
         deadlines,
-        clients,
+        api,
         hop_topic,
         background,
     )
@@ -307,7 +271,7 @@ def _wait_for(arrivals: Arrivals, topics, orders, deadlines, timeout_s: float) -
         time.sleep(0.2)
 
 
-def _report(results, topics, seen, hops, orders, deadlines, clients, hop_topic, background) -> None:
+def _report(results, topics, seen, hops, orders, deadlines, api, hop_topic, background) -> None:
     hop_s = [seen[(hop_topic, h)] - at for h, at in hops.items() if (hop_topic, h) in seen]
     e2t_s = [
         seen[(topics.cross_sell, u)] - at
@@ -319,7 +283,6 @@ def _report(results, topics, seen, hops, orders, deadlines, clients, hop_topic, 
         for u, due in deadlines.items()
         if (topics.remarketing, u) in seen
     ]
-    api = [s for client in clients for s in client.latencies]
     hop = percentiles_ms(hop_s)
     e2t = percentiles_ms(e2t_s, ("p50", "p95", "p99"))
     results.put("steady.background_events_per_s", background)
@@ -336,5 +299,9 @@ def _report(results, topics, seen, hops, orders, deadlines, clients, hop_topic, 
         f"{len(deadlines):,} baskets after their abandonment delay",
     )
     results.put("steady.timers_missing", len(deadlines) - len(late_s))
-    results.put("steady.api_latency_ms", percentiles_ms(api), "/context and /next-best-offer")
-    results.put("steady.api_errors", sum(client.errors for client in clients))
+    results.put(
+        "steady.api_latency_ms",
+        percentiles_ms(api["latencies_s"]),
+        "/context and /next-best-offer, from a client process of its own",
+    )
+    results.put("steady.api_errors", api["errors"])

@@ -14,7 +14,7 @@ import pytest
 from models.context.stored import unpack
 from models.identity import Identity, IdentityKind
 from streams.redis.keys import PersonKeys
-from tests.integration.harness import WorkerProcess, produce, wait_until
+from tests.integration.harness import TOKEN, WorkerProcess, call, produce, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +115,9 @@ def _document(worker: WorkerProcess, user: str) -> dict[str, Any] | None:
     return None if raw is None else orjson.loads(unpack(raw))
 
 
-def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerProcess) -> None:
+def test_scripted_omnichannel_journey_builds_the_exact_context(
+    worker: WorkerProcess, make_worker: Callable[..., WorkerProcess]
+) -> None:
     journey = _omnichannel_journey()
     records = journey.records(worker)
     client = worker.redis()
@@ -146,6 +148,14 @@ def test_scripted_omnichannel_journey_builds_the_exact_context(worker: WorkerPro
     # the visitor's own context is gone; only the alias remains
     visitor_key = PersonKeys.of(Identity(IdentityKind.ANONYMOUS, journey.visitor)).context
     assert client.hgetall(visitor_key) == {b"moved_to": journey.user.encode()}
+    # The API server reads the same context, through the alias, in its round trips.
+    api_env = {**worker.extra_env, "API_TOKEN": TOKEN}
+    api = make_worker(namespace=worker.namespace, extra_env=api_env, module="streams.api_server")
+    api.start()
+    status, by_visitor = call(api, f"/customers/{journey.visitor}/context")
+    assert (status, by_visitor["userId"], by_visitor["total_spent"]) == (200, journey.user, 130.0)
+    status, offer = call(api, f"/customers/{journey.user}/next-best-offer")
+    assert (status, offer["reserved"]) == (200, False)
 
 
 def _order_independent(view: dict[str, Any]) -> dict[str, Any]:
