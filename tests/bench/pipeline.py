@@ -27,7 +27,9 @@ WORKER_ENV = {"API_TOKEN": API_TOKEN, "API_RATE_LIMIT_PER_S": "0"}
 def bench_worker(services: Services, log_dir: Path, **env: str) -> WorkerProcess:
     """A worker as the bench runs it; ``DECISION_GRACE_MS`` etc. pass through from make bench."""
     passed_on = {
-        k: os.environ[k] for k in ("DECISION_GRACE_MS", "BATCH_MAX_RECORDS") if k in os.environ
+        k: os.environ[k]
+        for k in ("DECISION_GRACE_MS", "BATCH_MAX_RECORDS", "BATCH_WINDOW_MS")
+        if k in os.environ
     }
     worker = WorkerProcess(
         services, log_dir, partitions=PARTITIONS, extra_env={**WORKER_ENV, **passed_on, **env}

@@ -70,6 +70,9 @@ class Arrivals(threading.Thread):
         for partition in partitions:  # resolve the end offsets now, not at the first poll
             self.consumer.position(partition)
         self.seen: dict[tuple[str, str], float] = {}
+        # When the worker produced each record (its Kafka timestamp, set by the producer),
+        # to split event -> trigger into the worker's part and the delivery's.
+        self.produced: dict[tuple[str, str], float] = {}
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -77,8 +80,10 @@ class Arrivals(threading.Thread):
             for partition, rows in self.consumer.poll(timeout_ms=50).items():
                 now = time.time()
                 for row in rows:
-                    who = orjson.loads(row.value).get("userId") or row.key.decode()
+                    document = orjson.loads(row.value)
+                    who = document.get("userId") or row.key.decode()
                     self.seen.setdefault((partition.topic, who), now)
+                    self.produced.setdefault((partition.topic, who), row.timestamp / 1000)
         self.consumer.close()
 
 
@@ -218,6 +223,7 @@ def bench_steady(
         api_server.stop()
         producer.close()
     results.put("steady.timer_delay_s", timer_delay_s)
+    _report_decisions(results, worker.topics, arrivals, orders)
     _report(
         results,
         worker.topics,
@@ -269,6 +275,26 @@ def _wait_for(arrivals: Arrivals, topics, orders, deadlines, timeout_s: float) -
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not wanted <= arrivals.seen.keys():
         time.sleep(0.2)
+
+
+def _report_decisions(results: Results, topics, arrivals: Arrivals, orders) -> None:
+    """Event -> trigger in two: order sent -> the worker produced its cross_sell (the
+    record's timestamp, ms), and produced -> read by the bench (ack, fetch)."""
+    answered = [u for u in orders if (topics.cross_sell, u) in arrivals.seen]
+    produced = [arrivals.produced[(topics.cross_sell, u)] for u in answered]
+    pairs = list(zip(answered, produced, strict=True))
+    results.put(
+        "steady.event_to_produced_ms",
+        percentiles_ms([at - orders[u] for u, at in pairs], ("p50", "p95", "p99")),
+        "till order sent -> the worker produced its cross_sell",
+    )
+    results.put(
+        "steady.produced_to_arrival_ms",
+        percentiles_ms(
+            [arrivals.seen[(topics.cross_sell, u)] - at for u, at in pairs], ("p50", "p95", "p99")
+        ),
+        "-> read by the bench",
+    )
 
 
 def _report(results, topics, seen, hops, orders, deadlines, api, hop_topic, background) -> None:
