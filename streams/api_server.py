@@ -28,6 +28,7 @@ from config import ConfigError, Settings
 from models.offers.rules_file import DEFAULT_RULES_PATH, RulesError
 from streams import log_levels
 from streams.app import check_rules
+from streams.heap_freeze import freeze_startup_heap
 from streams.metrics import Metrics
 from streams.pipeline.live_rules import LiveRules
 from streams.redis.client import redis_client
@@ -72,6 +73,7 @@ async def serve(settings: Settings, stopping: asyncio.Event) -> None:
     site = GuardedSite(runner, settings.web_host, settings.web_port, limits.connections)
     await site.start()
     log.info("API server listening on %s", site.name)
+    freeze_startup_heap()
     try:
         await _follow_rules(live_rules, metrics, settings.rules_reload_interval_s, stopping)
     finally:

@@ -27,6 +27,7 @@ from faust.types import EventT, StreamT
 from config import Settings
 from models.offers.rules_file import DEFAULT_RULES_PATH
 from models.parsing import EventParser
+from streams.heap_freeze import freeze_startup_heap
 from streams.kafka.acks import withhold
 from streams.kafka.security import faust_credentials
 from streams.kafka.transport import App
@@ -187,6 +188,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     @app.task  # type: ignore[untyped-decorator]
     async def mark_up() -> None:
         metrics.up.set(1)
+        freeze_startup_heap()
         try:
             await gateway.load_scripts()  # else the first batch loads them (NOSCRIPT)
         except Exception:
