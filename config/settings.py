@@ -115,6 +115,13 @@ class Settings:
     batch_window_ms: int = _setting(
         "BATCH_WINDOW_MS", 20, "Longest a partial batch waits for more records"
     )
+    batch_window_keeping_up_ms: int = _setting(
+        "BATCH_WINDOW_KEEPING_UP_MS",
+        5,
+        "The wait instead of BATCH_WINDOW_MS while the worker keeps up: after a batch of "
+        "fewer than BATCH_MAX_RECORDS / 10 records (at most BATCH_WINDOW_MS; equal to it: "
+        "the window never changes)",
+    )
     max_record_bytes: int = _setting(
         "MAX_RECORD_BYTES", 512 * 1024, "Largest accepted Kafka record (batch records included)"
     )
@@ -299,6 +306,11 @@ class Settings:
             )
         if self.batch_window_ms < 0:
             raise ConfigError(f"BATCH_WINDOW_MS must not be negative, got {self.batch_window_ms}")
+        if self.batch_window_keeping_up_ms < 0:
+            raise ConfigError(
+                "BATCH_WINDOW_KEEPING_UP_MS must not be negative, "
+                f"got {self.batch_window_keeping_up_ms}"
+            )
         if self.at_risk_days >= self.lapsed_days:
             raise ConfigError("LIFECYCLE_AT_RISK_DAYS must be below LIFECYCLE_LAPSED_DAYS")
         if not self.kafka_bootstrap:

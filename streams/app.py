@@ -29,6 +29,7 @@ from models.offers.rules_file import DEFAULT_RULES_PATH
 from models.parsing import EventParser
 from streams.heap_freeze import freeze_startup_heap
 from streams.kafka.acks import withhold
+from streams.kafka.batches import BatchWindow, take_batches
 from streams.kafka.security import faust_credentials
 from streams.kafka.transport import App
 from streams.memory_trim import malloc_trim
@@ -241,12 +242,17 @@ def _add_ingest_agent(
         value_serializer="raw",
         partitions=settings.topic_partitions,
     )
-    window_s = settings.batch_window_ms / 1000
+    window = BatchWindow(
+        full_s=settings.batch_window_ms / 1000,
+        short_s=min(settings.batch_window_keeping_up_ms, settings.batch_window_ms) / 1000,
+        small_records=max(1, settings.batch_max_records // 10),
+    )
 
     async def ingest(stream: StreamT[Any]) -> AsyncIterator[None]:
-        async for batch in cast(Stream[Any], stream).take_events(
-            settings.batch_max_records, within=window_s
+        async for batch in take_batches(
+            cast(Stream[Any], stream), settings.batch_max_records, window.seconds
         ):
+            window.took(len(batch))
             try:
                 await pipeline.process_until_done([_input_record(event) for event in batch])
             except ShutdownRequested:
