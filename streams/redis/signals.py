@@ -21,7 +21,13 @@ MINUTE_MS = 60_000
 # A bucket outlives the window that reads it by this much, for a backfill's late reads.
 TREND_BUCKET_MARGIN_S = 2 * 3600
 TREND_CACHE_MS = 5_000
+# A bucket read is kept this long: the newest minutes of a window still take counts.
 BUCKET_TTL_S = 10.0
+# A minute that ended more than a minute before the window does changes only with late
+# events (a backfill, a slow producer): kept longer. An API server, which writes no
+# counts, re-read all 60 buckets of an hour's window every 10 s, 10-33 ms each time
+# with the event loop held; now mostly the newest two.
+SETTLED_BUCKET_TTL_S = 60.0
 # Window totals kept: the API's (now) and the engine's (a batch's event time), as they
 # move from one cache slot to the next.
 MAX_CACHED_TOTALS = 4
@@ -83,12 +89,12 @@ class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
     A trend window sums its per-minute buckets (60 for an hour, 1440 for the longest,
-    a day). Buckets are cached for a few seconds (a past minute changes only with late
-    events) and window totals for five seconds of event time, so a decision or an API
-    call rarely costs Redis more than the newest minute, and stock and buckets share
-    one round trip. The cache holds the buckets of two windows, least recently used
-    out first: a window never evicts its own buckets, however long it is, and memory
-    is bounded by the window the rules set.
+    a day). Buckets are cached for 10 s, and for a minute once settled (a past minute
+    changes only with late events), and window totals for five seconds of event time,
+    so a decision or an API call rarely costs Redis more than the newest minutes, and
+    stock and buckets share one round trip. The cache holds the buckets of two windows,
+    least recently used out first: a window never evicts its own buckets, however long
+    it is, and memory is bounded by the window the rules set.
     """
 
     def __init__(
@@ -148,7 +154,7 @@ class SignalReader:
         first, last = self._window(slot)
         minutes = list(range(first, last + 1))
         now = self._clock()
-        fresh = {m: self._buckets[m][1] for m in minutes if self._is_fresh(m, now)}
+        fresh = {m: self._buckets[m][1] for m in minutes if self._is_fresh(m, last, now)}
         for minute in fresh:  # used again: the last to go
             self._buckets.move_to_end(minute)
         replies: dict[int, Reply] = {
@@ -194,9 +200,12 @@ class SignalReader:
                 if first <= minute <= last:
                     totals.add(counts)
 
-    def _is_fresh(self, minute: int, now: float) -> bool:
+    def _is_fresh(self, minute: int, last: int, now: float) -> bool:
+        """Whether the bucket of ``minute``, in a window ending with minute ``last``, was
+        read recently enough."""
         cached = self._buckets.get(minute)
-        return cached is not None and now - cached[0] < BUCKET_TTL_S
+        ttl_s = SETTLED_BUCKET_TTL_S if minute < last - 1 else BUCKET_TTL_S
+        return cached is not None and now - cached[0] < ttl_s
 
     def _remember(self, minute: int, now: float, bucket: dict[str, int]) -> None:
         self._buckets[minute] = (now, bucket)

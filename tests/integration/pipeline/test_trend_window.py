@@ -17,7 +17,13 @@ from models.offers.decision import SignalRequest
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
 from streams.redis.gateway import RedisGateway, RoundTrip
 from streams.redis.keys import trends_key
-from streams.redis.signals import MINUTE_MS, SignalReader, queue_observe
+from streams.redis.signals import (
+    BUCKET_TTL_S,
+    MINUTE_MS,
+    SETTLED_BUCKET_TTL_S,
+    SignalReader,
+    queue_observe,
+)
 from tests.integration.in_process import InProcessPipeline, event, till_order
 from tests.unit.test_context_support import PARSER
 
@@ -77,17 +83,26 @@ def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_
             clock[0] += 5.0  # the next cache slot, while the buckets are still fresh
             later = replace(ask, trends_at_ms=at_ms + 5_000)
             second = await reader.read(later)
-            return first, second, read_first, gateway.buckets_read, ttls
+            read_second, gateway.buckets_read = gateway.buckets_read, 0
+            clock[0] += BUCKET_TTL_S  # the newest minutes are stale, the settled ones not
+            await reader.read(replace(ask, trends_at_ms=at_ms + 15_000))
+            read_recent, gateway.buckets_read = gateway.buckets_read, 0
+            clock[0] += SETTLED_BUCKET_TTL_S
+            await reader.read(replace(ask, trends_at_ms=at_ms + 20_000))
+            read_all = gateway.buckets_read
+            return first, second, read_first, (read_second, read_recent, read_all), ttls
         finally:
             await redis.aclose()
 
-    first, second, read_first, read_second, ttls = asyncio.run(scenario())
+    first, second, read_first, (read_second, read_recent, read_all), ttls = asyncio.run(scenario())
     window_minutes = DAY_MS // MINUTE_MS
     assert window_minutes <= read_first <= window_minutes + 1
     expected = tuple(sorted(f"p-{hours}h" for hours in range(24)))
     assert tuple(sorted(first.trending[category])) == expected
     assert tuple(sorted(second.trending[category])) == expected
     assert read_second <= 2  # only the minutes the window moved onto
+    assert 2 <= read_recent <= 3  # the window's newest two, and one it moved onto
+    assert window_minutes <= read_all <= window_minutes + 1  # every settled one, in time
     assert min(ttls) > DAY_MS // 1000  # a bucket lives as long as a window can use it
 
 
