@@ -1,6 +1,7 @@
 """Keeping a stopped agent's records from being committed: they are read again.
 
-faust acknowledges a ``take_events`` batch in a ``finally`` clause, whatever the
+faust acknowledges a ``take_events`` batch (and :func:`~streams.kafka.batches.take_batches`,
+which keeps its cleanup) in a ``finally`` clause, whatever the
 agent did with it, and the consumer then commits every acknowledged offset. An
 agent that gives its batch up unprocessed (the worker is stopping while the
 batch waits for Redis or Kafka) must not have it committed, or its records are

@@ -35,5 +35,9 @@ def test_every_bench_phase_measures_its_figures(services: Services, log_dir: Pat
     assert scaling["workers_1_lost_or_differing"] == scaling["workers_2_lost_or_differing"] == 0
     assert get("steady.event_to_trigger_missing") == get("steady.timers_missing") == 0
     assert get("steady.api_errors") == 0
+    assert get("steady.api_served_by") == "an API server"
+    assert {"worker", "api_server", "broker"} <= get("steady.cores_used").keys()
+    answered = get("steady.event_to_trigger_latency_ms")["samples"]
+    assert get("steady.event_to_produced_ms")["samples"] == answered > 0
     assert get("redis_bytes_per_customer")["customers"] > 100
     assert get("worker_rss_mb")["peak"] > 0
