@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import Connection, SSLConnection
 
 from config import TopicNames
 from models.offers.rules import OfferRules
@@ -43,8 +43,22 @@ class CountingConnection(Connection):
     sends = 0
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        type(self).sends += 1
+        CountingConnection.sends += 1
         await super().send_packed_command(command, check_health)
+
+
+class CountingSSLConnection(SSLConnection):
+    """The same count over TLS (``rediss://``): since redis-py 8.2 a ``connection_class``
+    passed to ``from_url`` replaces the TLS class the scheme asks for."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.sends += 1
+        await super().send_packed_command(command, check_health)
+
+
+def counting_connection(redis_url: str) -> type[Connection]:
+    tls = redis_url.lower().startswith(("rediss://", "rediss+cluster://"))
+    return CountingSSLConnection if tls else CountingConnection
 
 
 @dataclass
@@ -66,7 +80,9 @@ class InProcessPipeline:
     deadletters: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.redis = redis_client(self.redis_url, connection_class=CountingConnection)
+        self.redis = redis_client(
+            self.redis_url, connection_class=counting_connection(self.redis_url)
+        )
         self.gateway = RedisGateway(self.redis)
         self.metrics = Metrics()
         self.topics = TopicNames(
