@@ -12,7 +12,7 @@ while batches stay small, the full one as soon as one is large (the load rose, o
 a backlog is being drained), and back. :func:`take_batches` is ``take_events``
 with the window asked for before each wait; the rest (the buffer filled in the
 background, acks after the batch is done, the cleanup) is faust's, as of
-faust-streaming 0.11.
+faust-streaming 0.15.
 """
 
 from __future__ import annotations
@@ -52,7 +52,10 @@ def take_batches(
     worker does not wake up every window). Events are acked once the caller is done
     with their batch. A window of 0 takes what is there without waiting."""
     batches = _take_batches(stream, max_records, window)
-    stream._active_agens.add(batches)  # closed by the stream when it stops, as faust's are
+    # Closed by the stream when it stops, as faust's own are (faust-streaming >= 0.15).
+    active = getattr(stream, "_active_agens", None)
+    if active is not None:
+        active.add(batches)
     return batches
 
 
