@@ -93,9 +93,10 @@ class RedisContextStore:
         return identity if moved_to is None else Identity.user(text(moved_to))
 
     async def get(self, identity: Identity) -> CustomerContext | None:
-        resolved = await self.resolve(identity)
-        raw = await self.gateway.redis.hget(PersonKeys.of(resolved).context, "doc")
-        return None if raw is None else self.decoded.decode(raw)
+        trip = self.gateway.round_trip()
+        context = self.queue_get(trip, await self.resolve(identity))
+        await trip.send()
+        return context()
 
     def queue_get(self, trip: RoundTrip, owner: Identity) -> Callable[[], CustomerContext | None]:
         """:meth:`get` of an identity already resolved, as a command of the caller's round
