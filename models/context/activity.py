@@ -4,30 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from models.context.limits import ContextLimits, bounded
 from models.context.state import CustomerContext
 from models.events import Event
 
 
-def touch(context: CustomerContext, event: Event, limits: ContextLimits) -> CustomerContext:
+def touched(context: CustomerContext, event: Event, limits: ContextLimits) -> dict[str, Any]:
+    """The fields every event changes, as changes for :func:`~.state.evolve`: the
+    fold adds its kind's own and copies the context once."""
     at = event.event_time_ms
     channel = event.channel.value
     latest = is_later(at, channel, context.last_seen_ms, context.last_channel)
     anonymous_ids = context.anonymous_ids
     if event.anonymous_id is not None:
         anonymous_ids = link(anonymous_ids, (event.anonymous_id,), limits.anonymous_ids)
-    return replace(
-        context,
-        user_id=context.user_id or event.user_id,
-        anonymous_ids=anonymous_ids,
-        first_seen_ms=at if context.first_seen_ms is None else min(context.first_seen_ms, at),
-        last_seen_ms=at if latest else context.last_seen_ms,
-        last_channel=channel if latest else context.last_channel,
-        events_total=bounded(context.events_total + 1),
-        events_by_type=add_counts(context.events_by_type, {event.kind.value: 1}),
-        events_by_channel=add_counts(context.events_by_channel, {channel: 1}),
-    )
+    return {
+        "user_id": context.user_id or event.user_id,
+        "anonymous_ids": anonymous_ids,
+        "first_seen_ms": at if context.first_seen_ms is None else min(context.first_seen_ms, at),
+        "last_seen_ms": at if latest else context.last_seen_ms,
+        "last_channel": channel if latest else context.last_channel,
+        "events_total": bounded(context.events_total + 1),
+        "events_by_type": add_counts(context.events_by_type, {event.kind.value: 1}),
+        "events_by_channel": add_counts(context.events_by_channel, {channel: 1}),
+    }
 
 
 def is_later(at_ms: int, channel: str, last_ms: int | None, last_channel: str | None) -> bool:

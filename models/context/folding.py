@@ -7,11 +7,12 @@ the store supplies the messageIds it has already applied.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from models.context import basket, consent, copies, interests, purchases, timezone
-from models.context.activity import touch
+from models.context.activity import touched
 from models.context.limits import (
     ADD_WEIGHT,
     DEFAULT_LIMITS,
@@ -19,7 +20,7 @@ from models.context.limits import (
     VIEW_WEIGHT,
     ContextLimits,
 )
-from models.context.state import CustomerContext
+from models.context.state import CustomerContext, evolve
 from models.events import Event, EventKind
 
 
@@ -27,19 +28,28 @@ def fold(
     context: CustomerContext, event: Event, limits: ContextLimits = DEFAULT_LIMITS
 ) -> CustomerContext:
     """The context after ``event``. Deduplication by messageId is the caller's job."""
-    context = touch(context, event, limits)
+    changes = touched(context, event, limits)
     at = event.event_time_ms
     if event.timezone is not None:
-        context = replace(context, timezone=timezone.update(context.timezone, event.timezone, at))
+        changes["timezone"] = timezone.update(context.timezone, event.timezone, at)
+    if event.kind is EventKind.ORDER_COMPLETED:
+        return _order_completed(evolve(context, **changes), event, limits)
+    changes.update(_changes_of(context, event, limits))
+    return evolve(context, **changes)
+
+
+def _changes_of(context: CustomerContext, event: Event, limits: ContextLimits) -> dict[str, Any]:
+    """What an event other than an order changes besides activity (:func:`touched`).
+    Those fields are disjoint from the activity's, so both read the same ``context``."""
+    at = event.event_time_ms
     half_life = limits.half_life_ms
     kind = event.kind
     if kind is EventKind.PRODUCT_VIEWED:
-        return replace(
-            context,
-            recent_products=interests.view_products(
+        return {
+            "recent_products": interests.view_products(
                 context.recent_products, event.products, at, limits.recent_products
             ),
-            category_affinity=interests.add_interest(
+            "category_affinity": interests.add_interest(
                 context.category_affinity,
                 event.products,
                 VIEW_WEIGHT,
@@ -47,20 +57,18 @@ def fold(
                 half_life,
                 limits.categories,
             ),
-        )
+        }
     if kind is EventKind.PRODUCTS_SEARCHED and event.query:
-        return replace(
-            context,
-            recent_searches=interests.search(
+        return {
+            "recent_searches": interests.search(
                 context.recent_searches, event.query, at, limits.recent_searches
-            ),
-        )
+            )
+        }
     if kind is EventKind.CONSENT_UPDATED:
-        return replace(context, consent=consent.update(context.consent, event.consent, at))
+        return {"consent": consent.update(context.consent, event.consent, at)}
     if kind is EventKind.PRODUCT_ADDED:
-        return replace(
-            context,
-            basket=basket.add(
+        return {
+            "basket": basket.add(
                 context.basket,
                 event.products,
                 at,
@@ -68,7 +76,7 @@ def fold(
                 context.recent_orders,
                 limits.basket_items,
             ),
-            category_affinity=interests.add_interest(
+            "category_affinity": interests.add_interest(
                 context.category_affinity,
                 event.products,
                 ADD_WEIGHT,
@@ -76,35 +84,40 @@ def fold(
                 half_life,
                 limits.categories,
             ),
-        )
+        }
     if kind is EventKind.PRODUCT_REMOVED:
         updated = context.basket
         for index, product in enumerate(event.products):
             updated = basket.remove(updated, product, at, _quantity_given(event, index))
-        return replace(context, basket=updated)
-    if kind is EventKind.ORDER_COMPLETED:
-        record = purchases.order_record(event)
-        if record is None:
-            return context
-        known = purchases.known_record(context, record.order_id)
-        if known is not None:  # another copy of a counted order: it may describe it better
-            bought = purchases.purchased(event.products, at)
-            return copies.prefer(context, known, record, bought, limits)
-        context = purchases.record_order(context, record, event.products, limits)
-        return replace(
-            context,
-            basket=basket.settle(context.basket, (record,)),
-            category_affinity=interests.add_interest(
-                context.category_affinity,
-                event.products,
-                PURCHASE_WEIGHT,
-                at,
-                half_life,
-                limits.categories,
-            ),
-        )
-    # identify links ids in touch(); page, screen, cart and custom events are activity only.
-    return context
+        return {"basket": updated}
+    # identify links ids in touched(); page, screen, cart and custom events are activity only.
+    return {}
+
+
+def _order_completed(
+    context: CustomerContext, event: Event, limits: ContextLimits
+) -> CustomerContext:
+    record = purchases.order_record(event)
+    if record is None:
+        return context
+    at = event.event_time_ms
+    known = purchases.known_record(context, record.order_id)
+    if known is not None:  # another copy of a counted order: it may describe it better
+        bought = purchases.purchased(event.products, at)
+        return copies.prefer(context, known, record, bought, limits)
+    context = purchases.record_order(context, record, event.products, limits)
+    return evolve(
+        context,
+        basket=basket.settle(context.basket, (record,)),
+        category_affinity=interests.add_interest(
+            context.category_affinity,
+            event.products,
+            PURCHASE_WEIGHT,
+            at,
+            limits.half_life_ms,
+            limits.categories,
+        ),
+    )
 
 
 def _quantity_given(event: Event, index: int) -> bool:

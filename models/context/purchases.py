@@ -14,7 +14,7 @@ from dataclasses import replace
 from models.context.activity import is_later
 from models.context.limits import ContextLimits, bounded
 from models.context.parts import OrderRecord, PurchasedProduct, StoreVisits
-from models.context.state import CustomerContext
+from models.context.state import CustomerContext, evolve
 from models.events import Channel, Event, Product
 
 STORE = Channel.STORE.value
@@ -54,7 +54,7 @@ def record_order(
     latest = is_later(
         record.at_ms, record.channel, context.last_order_ms, context.last_order_channel
     )
-    return replace(
+    return evolve(
         context,
         orders_count=bounded(context.orders_count + 1),
         total_spent_cents=bounded(context.total_spent_cents + record.total_cents),

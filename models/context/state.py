@@ -13,7 +13,7 @@ visitor id that is also among ``anonymous_ids`` is stored as its index there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -172,6 +172,31 @@ class CustomerContext:
             consent=decode_map(ConsentChoice, data.get("consent", {})),
             timezone=None if data.get("timezone") is None else decode(ZoneChoice, data["timezone"]),
         )
+
+
+def evolve(context: CustomerContext, **changes: Any) -> CustomerContext:
+    """``dataclasses.replace`` for the fold's hot path, at about half its cost.
+
+    Folding copies the context once per event. ``replace`` goes through the
+    generated ``__init__``, which sets each frozen field with ``object.__setattr__``
+    after checking every field's flags; this copies the slots directly. There is no
+    ``__post_init__`` to run, and an unknown field is still a ``TypeError``.
+    """
+    if not _FIELD_NAMES.issuperset(changes):
+        unknown = ", ".join(sorted(set(changes) - _FIELD_NAMES))
+        raise TypeError(f"CustomerContext has no field {unknown}")
+    copied = object.__new__(CustomerContext)
+    for name, put, get in _SLOTS:
+        put(copied, changes[name] if name in changes else get(context))
+    return copied
+
+
+# Each field's slot descriptor: setting through it skips the frozen __setattr__.
+_SLOTS = tuple(
+    (f.name, getattr(CustomerContext, f.name).__set__, getattr(CustomerContext, f.name).__get__)
+    for f in fields(CustomerContext)
+)
+_FIELD_NAMES = frozenset(name for name, _put, _get in _SLOTS)
 
 
 # Counters whose 0 is their default; an optional time of 0 is a time, not a default.

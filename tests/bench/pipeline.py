@@ -46,6 +46,7 @@ class DrainCosts:
         self._redis = redis.Redis.from_url(redis_url)
         self._cpu = self.worker_cpu_s()
         self._commands = self._redis_commands()
+        self._by_name = self._commands_by_name()
 
     def worker_cpu_s(self) -> float:
         assert self._worker.process is not None
@@ -53,6 +54,17 @@ class DrainCosts:
 
     def _redis_commands(self) -> int:
         return int(self._redis.info("stats")["total_commands_processed"])
+
+    def _commands_by_name(self) -> dict[str, int]:
+        stats = self._redis.info("commandstats")
+        return {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in stats.items()}
+
+    def top_commands(self, events: float, limit: int = 8) -> str:
+        """The commands the drain sent most, per event: where the round trips' work goes."""
+        now = self._commands_by_name()
+        sent = {name: calls - self._by_name.get(name, 0) for name, calls in now.items()}
+        ranked = sorted(sent.items(), key=lambda item: -item[1])[:limit]
+        return "  ".join(f"{name} {calls / events:.2f}" for name, calls in ranked if calls)
 
     def figures(self, events: float) -> dict[str, float]:
         cpu = self.worker_cpu_s() - self._cpu
@@ -117,6 +129,7 @@ def bench_throughput(
         results.put(f"{name}.ratio_to_ceiling", round(records / elapsed / ceiling, 2))
         results.put(f"{name}.ratio_to_raw_limit_events", round(events / elapsed / raw_events, 2))
         results.put(f"{name}.costs", costs.figures(events))
+        results.put(f"{name}.redis_commands_per_event", costs.top_commands(events))
         results.put(
             f"{name}.customers_differing",
             customers_differing(redis.Redis.from_url(services.redis_url), backlog),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -9,6 +10,7 @@ import pytest
 
 import models.context
 from models.context import CustomerContext, fold, to_document
+from models.context.state import evolve
 from models.events import Channel, EventKind
 from tests.unit.test_context_support import T0, ev, fold_all, ms
 
@@ -184,3 +186,15 @@ def test_event_time_is_exact_to_the_millisecond(at: datetime) -> None:
     assert event.event_time_ms == ms(at)
     expected = at.isoformat().replace("+00:00", "Z")
     assert to_document(fold_all([event]), ms(T0))["first_seen"] == expected
+
+
+def test_evolve_copies_like_dataclasses_replace_and_rejects_unknown_fields() -> None:
+    context = fold_all([ev("1", 0, EventKind.PAGE), ev("2", 1, EventKind.PAGE, Channel.MOBILE)])
+    changed = evolve(context, events_total=7, last_channel="store")
+    assert changed == replace(context, events_total=7, last_channel="store")
+    assert context.events_total == 2  # the original is untouched
+    assert all(
+        getattr(evolve(context), f.name) is getattr(context, f.name) for f in fields(context)
+    )
+    with pytest.raises(TypeError, match="no field colour"):
+        evolve(context, colour="red")
