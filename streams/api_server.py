@@ -54,9 +54,6 @@ def api_deps(settings: Settings, metrics: Metrics) -> tuple[ApiDeps, LiveRules]:
     store = context_store(settings, gateway, rules.caps)
     signals = SignalReader(gateway, rules)
     deps = ApiDeps.configured(settings, store, signals, live_rules, metrics, needs_partitions=False)
-    live_rules.subscribe(signals.use_rules)
-    live_rules.subscribe(lambda new: setattr(store, "caps", new.caps))
-    live_rules.subscribe(lambda new: setattr(deps, "rules", new))
     return deps, live_rules
 
 

@@ -177,12 +177,10 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     add_console(app, console_deps)
     _follow_rules(app, live_rules, metrics, settings.rules_reload_interval_s)
     _trim_memory(app, settings.malloc_trim_interval_s)
-    # One synchronous step, in this order: no await sees half the components switched.
+    # Applied in one synchronous step: no await sees half the components switched.
+    # (ApiDeps.configured subscribed the store's caps, the signals and the API.)
     live_rules.subscribe(engine.use_rules)
     live_rules.subscribe(lambda new: pipeline.trust_identities(new.identity))
-    live_rules.subscribe(signals.use_rules)
-    live_rules.subscribe(lambda new: setattr(store, "caps", new.caps))
-    live_rules.subscribe(lambda new: setattr(api_deps, "rules", new))
     if not settings.api_token:
         log.warning("API_TOKEN is not set: the customer API answers 401 api_disabled")
 

@@ -6,7 +6,7 @@ is a userId, else an anonymousId; ``?kind=user|anonymous`` forces one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -28,7 +28,7 @@ KINDS = {"user": IdentityKind.USER, "anonymous": IdentityKind.ANONYMOUS}
 async def context(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
     # The triggers the person actually got, from the contact history (the one home).
-    _owner, found, contacts = await _customer(deps, request, sent_only=True)
+    _owner, found, contacts = await _customer(deps, request, contacts="sent")
     store = deps.store
     document = to_document(found, deps.now_ms(), store.thresholds, store.limits)
     document["contacts"] = contact_documents(contacts)
@@ -63,7 +63,7 @@ async def next_best_offer(request: web.Request) -> web.Response:
 
 async def export(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    owner, _found, _contacts = await _customer(deps, request)
+    owner, _found, _contacts = await _customer(deps, request, contacts="none")
     document = await privacy.export(deps.store, owner, deps.now_ms())
     if document is None:
         raise _not_found()
@@ -72,18 +72,22 @@ async def export(request: web.Request) -> web.Response:
 
 async def erase(request: web.Request) -> web.Response:
     deps = request.app[API_DEPS]
-    owner, _found, _contacts = await _customer(deps, request)
+    owner, _found, _contacts = await _customer(deps, request, contacts="none")
     await privacy.erase(deps.store, owner, deps.now_ms())
     deps.metrics.erasures.inc()
     return json_response({"erased": True})
 
 
 async def _customer(
-    deps: ApiDeps, request: web.Request, *, sent_only: bool = False
+    deps: ApiDeps,
+    request: web.Request,
+    *,
+    contacts: Literal["all", "sent", "none"] = "all",
 ) -> tuple[Identity, CustomerContext, list[Contact]]:
     """The identity holding the context of ``{customer_id}``, that context and the
-    person's contacts (``sent_only``: see :func:`queue_contacts`), read in one round
-    trip once the id is resolved (a userId needs no resolving)."""
+    person's contacts (``"sent"``: see :func:`queue_contacts`; ``"none"``: not read,
+    an empty list), read in one round trip once the id is resolved (a userId needs
+    no resolving)."""
     customer_id = request.match_info["customer_id"]
     kind = request.query.get("kind", "")
     if kind and kind not in KINDS:
@@ -93,12 +97,14 @@ async def _customer(
         owner = await deps.store.resolve(Identity(identity_kind, customer_id))
         trip = deps.store.gateway.round_trip()
         context = deps.store.queue_get(trip, owner)
-        contacts = queue_contacts(trip, owner, sent_only=sent_only)
+        read_contacts = None
+        if contacts != "none":
+            read_contacts = queue_contacts(trip, owner, sent_only=contacts == "sent")
         with deps.metrics.redis_seconds.labels("context_read").time():
             await trip.send()
         found = context()
         if found is not None:
-            return owner, found, contacts()
+            return owner, found, [] if read_contacts is None else read_contacts()
     raise _not_found()
 
 

@@ -67,8 +67,9 @@ class ApiDeps:
         processed: Mapping[tuple[str, int], int] | None = None,
         needs_partitions: bool = True,
     ) -> ApiDeps:
-        """As ``settings`` say; a worker adds its consumer, retries and processed offsets."""
-        return cls(
+        """As ``settings`` say; a worker adds its consumer, retries and processed offsets.
+        The store's caps, the signal reader's rules and the API's follow ``live_rules``."""
+        deps = cls(
             store=store,
             signals=signals,
             rules=live_rules.rules,
@@ -83,6 +84,10 @@ class ApiDeps:
             live_rules=live_rules,
             needs_partitions=needs_partitions,
         )
+        live_rules.subscribe(signals.use_rules)
+        live_rules.subscribe(lambda new: setattr(store, "caps", new.caps))
+        live_rules.subscribe(lambda new: setattr(deps, "rules", new))
+        return deps
 
     async def refresh_scrape_gauges(self) -> None:
         """Lag and pending timers as of now: for ``/metrics`` and the console's Live page."""

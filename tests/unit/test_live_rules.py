@@ -112,3 +112,30 @@ def test_a_missing_file_keeps_the_rules_in_effect(rules_file: Path) -> None:
     assert live.rejection is not None and "cannot read" in live.rejection.error
     rules_file.write_text(SHIPPED)  # a ConfigMap swap completes
     assert live.check() is False and live.rejection is None
+
+
+def test_the_apis_dependencies_follow_an_edit_as_the_workers_do(rules_file: Path) -> None:
+    """The worker and the API server build their ApiDeps with ``configured``: an edit
+    reaches the API's rules, the store's caps and the signal reader alike."""
+    from config import Settings
+    from streams.metrics import Metrics
+    from streams.redis.client import redis_client
+    from streams.redis.gateway import RedisGateway
+    from streams.redis.signals import SignalReader
+    from streams.stores import context_store
+    from streams.web.dependencies import ApiDeps
+
+    live = LiveRules(rules_file)
+    settings = Settings.from_env(
+        {"REDIS_URL": "redis://127.0.0.1:1/0", "ERASURE_SALT": "test-salt-not-a-secret-0123"}
+    )
+    gateway = RedisGateway(redis_client(settings.redis_url))  # never connected here
+    store = context_store(settings, gateway, live.rules.caps)
+    signals = SignalReader(gateway, live.rules)
+    deps = ApiDeps.configured(settings, store, signals, live, Metrics())
+    rules_file.write_text(SHIPPED.replace("max_per_day = 1 ", "max_per_day = 2 "))
+
+    assert live.check() is True
+    assert deps.rules is live.rules
+    assert store.caps.per_day == 2
+    assert signals._rules is live.rules
