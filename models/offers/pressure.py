@@ -2,7 +2,7 @@
 cooldown per type.
 
 This module is the one home of the rule: the atomic reservation the Redis
-script performs (``streams.redis.scripts.COMMIT_PERSON``) mirrors it with
+script performs (``streams.redis.commit_script.COMMIT_PERSON``) mirrors it with
 the constants below and the :class:`ContactAsk` it is given, and
 :func:`pressure_text` words its verdict wherever it is taken. Both apply exactly
 these rules, in this order, all in event time:
