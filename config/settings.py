@@ -89,6 +89,11 @@ class Settings:
         "soon as there is data; brokers that answer only when the wait expires (Tansu) need "
         "a short one, 50",
     )
+    fetch_min_bytes: int = _setting(
+        "KAFKA_FETCH_MIN_BYTES",
+        1,
+        "Bytes a fetch waits for (up to KAFKA_FETCH_MAX_WAIT_MS) before Apache Kafka answers",
+    )
     idempotent_producer: bool = _setting(
         "KAFKA_IDEMPOTENT_PRODUCER",
         True,
@@ -261,6 +266,7 @@ class Settings:
             "DEDUPE_MAX_IDS": self.dedupe_max_ids,
             "DEDUPE_TTL_S": self.dedupe_ttl_s,
             "KAFKA_FETCH_MAX_WAIT_MS": self.fetch_max_wait_ms,
+            "KAFKA_FETCH_MIN_BYTES": self.fetch_min_bytes,
             "KAFKA_SESSION_TIMEOUT_S": self.session_timeout_s,
             "KAFKA_HEARTBEAT_INTERVAL_S": self.heartbeat_interval_s,
             "MAX_FUTURE_S": self.max_future_s,

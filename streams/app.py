@@ -72,6 +72,7 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
         broker=settings.faust_broker,
         broker_credentials=faust_credentials(settings.kafka_security),
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
         idempotent_producer=settings.idempotent_producer,
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.session_timeout_s,

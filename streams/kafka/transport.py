@@ -40,6 +40,7 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
                 "aiokafka no longer exposes _fetch_max_wait_ms; update streams/kafka/transport.py"
             )
         consumer._fetch_max_wait_ms = self.app.fetch_max_wait_ms  # type: ignore[attr-defined]
+        consumer._fetch_min_bytes = self.app.fetch_min_bytes  # type: ignore[attr-defined]
         return consumer
 
 
@@ -77,10 +78,12 @@ class App(faust.App):
         self,
         *args: Any,
         fetch_max_wait_ms: int = 500,
+        fetch_min_bytes: int = 1,
         idempotent_producer: bool = False,
         **kwargs: Any,
     ) -> None:
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.fetch_min_bytes = fetch_min_bytes
         self.idempotent_producer = idempotent_producer
         self.on_stopping: list[Callable[[], None]] = []
         kwargs.setdefault("TableManager", _TablelessManager)

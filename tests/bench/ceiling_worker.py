@@ -30,6 +30,7 @@ def create_ceiling_app(settings: Settings, stats_path: Path) -> App:
         f"{settings.app_id}-ceiling",
         broker=settings.faust_broker,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
         idempotent_producer=settings.idempotent_producer,
         processing_guarantee="at_least_once",
         broker_commit_interval=1.0,

@@ -69,6 +69,7 @@ async def _raw_limit(worker: WorkerProcess, records: int) -> tuple[float, float]
         enable_auto_commit=True,
         auto_commit_interval_ms=1000,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        fetch_min_bytes=settings.fetch_min_bytes,
         max_partition_fetch_bytes=4 << 20,
     )
     client = aioredis.Redis.from_url(worker.redis_url)

@@ -28,7 +28,14 @@ def bench_worker(services: Services, log_dir: Path, **env: str) -> WorkerProcess
     """A worker as the bench runs it; ``DECISION_GRACE_MS`` etc. pass through from make bench."""
     passed_on = {
         k: os.environ[k]
-        for k in ("DECISION_GRACE_MS", "BATCH_MAX_RECORDS", "BATCH_WINDOW_MS")
+        for k in (
+            "DECISION_GRACE_MS",
+            "BATCH_MAX_RECORDS",
+            "BATCH_WINDOW_MS",
+            "BATCH_WINDOW_KEEPING_UP_MS",
+            "KAFKA_FETCH_MAX_WAIT_MS",
+            "KAFKA_FETCH_MIN_BYTES",
+        )
         if k in os.environ
     }
     worker = WorkerProcess(

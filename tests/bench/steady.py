@@ -33,6 +33,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from models.offers.rules_file import DEFAULT_RULES_PATH
 from streams.local.services import stop_process
 from tests.bench.api_load import start_api_load
+from tests.bench.batch_stats import BatchStats
 from tests.bench.cpu_shares import CpuShares
 from tests.bench.pipeline import API_TOKEN, bench_worker
 from tests.bench.results import Results, percentiles_ms
@@ -175,6 +176,7 @@ def bench_steady(
     try:
         started = time.monotonic()
         shares = CpuShares()
+        batches = BatchStats(worker)
         tick = 0
         while (elapsed := time.monotonic() - started) < duration_s:
             tick += 1
@@ -210,6 +212,7 @@ def bench_steady(
                 producer.send(hop_topic, key=hop.encode(), value=b"{}")
             time.sleep(max(0.0, started + tick * 0.02 - time.monotonic()))
         results.put("steady.cores_used", shares.cores(), "by process, over the load")
+        results.put("steady.worker_batches", batches.figures(), "over the load")
         producer.flush()
         stop_process(generator, grace_s=5)
         _wait_for(arrivals, worker.topics, orders, deadlines, timeout_s=timer_delay_s + 20)

@@ -54,6 +54,7 @@ def test_settings_are_frozen() -> None:
         ("WEB_MAX_CONNECTIONS", "500", "web_max_connections", 500),
         ("API_RATE_LIMIT_PER_S", "0", "api_rate_limit_per_s", 0.0),
         ("KAFKA_FETCH_MAX_WAIT_MS", "500", "fetch_max_wait_ms", 500),
+        ("KAFKA_FETCH_MIN_BYTES", "16384", "fetch_min_bytes", 16384),
         ("KAFKA_IDEMPOTENT_PRODUCER", "false", "idempotent_producer", False),
         ("KAFKA_IDEMPOTENT_PRODUCER", "No", "idempotent_producer", False),
         ("KAFKA_IDEMPOTENT_PRODUCER", "1", "idempotent_producer", True),
@@ -146,6 +147,7 @@ POSITIVE = [
     "DEDUPE_MAX_IDS",
     "DEDUPE_TTL_S",
     "KAFKA_FETCH_MAX_WAIT_MS",
+    "KAFKA_FETCH_MIN_BYTES",
     "BATCH_STALL_S",
 ]
 
@@ -229,6 +231,7 @@ EXPECTED_DEFAULTS = {
     "WEB_MAX_CONNECTIONS": "100",
     "API_RATE_LIMIT_PER_S": "100.0",
     "KAFKA_FETCH_MAX_WAIT_MS": "500",
+    "KAFKA_FETCH_MIN_BYTES": "1",
     "KAFKA_IDEMPOTENT_PRODUCER": "true",
     "KAFKA_LAG_FROM_FETCHES": "false",
     "KAFKA_SESSION_TIMEOUT_S": "6.0",
