@@ -4,7 +4,7 @@ how big, how long, and how many were slow. Event to trigger waits for a whole ba
 
 from __future__ import annotations
 
-from tests.integration.harness import WorkerProcess
+from tests.integration.harness import WorkerProcess, sample_sum
 
 SECONDS = "omni_batch_processing_seconds"
 RECORDS = "omni_batch_records"
@@ -20,18 +20,13 @@ class BatchStats:
 
     def _scrape(self) -> dict[str, float]:
         samples = self._worker.metrics()
-
-        def total(name: str, **labels: str) -> float:
-            wanted = set(labels.items())
-            return sum(v for (n, ls), v in samples.items() if n == name and wanted <= set(ls))
-
         scraped = {
-            "batches": total(f"{SECONDS}_count"),
-            "seconds": total(f"{SECONDS}_sum"),
-            "records": total(f"{RECORDS}_sum"),
+            "batches": sample_sum(samples, f"{SECONDS}_count"),
+            "seconds": sample_sum(samples, f"{SECONDS}_sum"),
+            "records": sample_sum(samples, f"{RECORDS}_sum"),
         }
         for ms in SLOW_MS:
-            scraped[f"within_{ms}"] = total(f"{SECONDS}_bucket", le=str(ms / 1000))
+            scraped[f"within_{ms}"] = sample_sum(samples, f"{SECONDS}_bucket", le=str(ms / 1000))
         return scraped
 
     def figures(self) -> dict[str, float]:

@@ -14,7 +14,7 @@ from tests.bench.backlog import build_backlog, customers_differing, produce_all,
 from tests.bench.cpu_shares import CpuShares
 from tests.bench.pipeline import PARTITIONS, bench_worker
 from tests.bench.results import Results
-from tests.integration.harness import Services, WorkerProcess
+from tests.integration.harness import Services, WorkerProcess, sample_sum
 
 
 def bench_scaling(
@@ -46,8 +46,8 @@ def bench_scaling(
                 # Records read, held below the total until no partition lags: a record
                 # read twice (redelivered when the second worker joined) is not progress.
                 scraped = [w.metrics() for w in group]
-                read = sum(_total(s, "omni_records_consumed_total") for s in scraped)
-                behind = sum(_total(s, "omni_consumer_lag") for s in scraped)
+                read = sum(sample_sum(s, "omni_records_consumed_total") for s in scraped)
+                behind = sum(sample_sum(s, "omni_consumer_lag") for s in scraped)
                 return read if behind == 0 else min(read, total - 1)
 
             # Started once every worker is up: their start-up is not the drain.
@@ -66,7 +66,3 @@ def bench_scaling(
             for worker in workers:
                 worker.stop()
     results.put("scaling", figures, f"records of {batch_size} events, {customers:,} customers")
-
-
-def _total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str) -> float:
-    return sum(value for (sample, _labels), value in scraped.items() if sample == name)

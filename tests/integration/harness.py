@@ -189,13 +189,13 @@ class WorkerProcess:
 
         def done() -> bool:
             scraped = self.metrics()  # one scrape for both, so they describe one moment
-            read = _sum(scraped, "omni_records_consumed_total")
-            return read >= consumed and _sum(scraped, "omni_consumer_lag") == 0
+            read = sample_sum(scraped, "omni_records_consumed_total")
+            return read >= consumed and sample_sum(scraped, "omni_consumer_lag") == 0
 
         wait_until(done, timeout_s=timeout_s, what=what or f"{consumed:.0f} records processed")
 
     def metric_sum(self, name: str, **labels: str) -> float:
-        return _sum(self.metrics(), name, **labels)
+        return sample_sum(self.metrics(), name, **labels)
 
 
 # What the workers of the API tests are started with as API_TOKEN.
@@ -262,7 +262,7 @@ def consume_all(broker: str, topic: str, expected: int, timeout_s: float = 30.0)
         consumer.close()
 
 
-def _sum(
+def sample_sum(
     scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
 ) -> float:
     """The sum of a scrape's samples named ``name`` that carry ``labels``."""
