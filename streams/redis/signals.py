@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
 
 from models.events import Event, EventKind
 from models.offers.decision import SignalRequest, Signals
 from models.offers.rules import OfferRules
 from streams.redis.gateway import RedisGateway, Reply, RoundTrip
 from streams.redis.keys import pairs, stock_key, text, trends_key
-from streams.redis.trend_fields import KINDS, parse_trend_field, trend_field
+from streams.redis.trend_fields import trend_field
+from streams.redis.trend_window import WindowTotals, added, rank_index
 
 MINUTE_MS = 60_000
 # A bucket outlives the window that reads it by this much, for a backfill's late reads.
@@ -68,23 +68,6 @@ def queue_observe(
     return buckets
 
 
-# category -> product -> summed count of its views, adds and purchases
-CategoryIndex = dict[str, dict[str, int]]
-
-
-class WindowTotals(NamedTuple):
-    """A trend window's summed counters, and its category-product counts indexed once, so
-    a decision ranks its categories without parsing every field of the window again."""
-
-    counts: dict[str, int]
-    by_category: CategoryIndex
-
-    def add(self, counts: Mapping[str, int]) -> None:
-        for name, count in counts.items():
-            self.counts[name] = self.counts.get(name, 0) + count
-        _index_into(self.by_category, counts)
-
-
 class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
@@ -92,7 +75,8 @@ class SignalReader:
     a day). Buckets are cached for 10 s, and for a minute once settled (a past minute
     changes only with late events), and window totals for five seconds of event time,
     so a decision or an API call rarely costs Redis more than the newest minutes, and
-    stock and buckets share one round trip. The cache holds the buckets of two windows,
+    stock and buckets share one round trip. A window's totals move with it to the next
+    slot by difference (:mod:`.trend_window`). The cache holds the buckets of two windows,
     least recently used out first: a window never evicts its own buckets, however long
     it is, and memory is bounded by the window the rules set.
     """
@@ -138,8 +122,9 @@ class SignalReader:
         trending = rank_index(fetch().by_category, wanted) if fetch is not None else {}
         return Signals(stock=levels, trending=trending)
 
-    async def trend_counts(self, at_ms: int) -> dict[str, int]:
-        """Summed counters of the minutes in the trend window ending at ``at_ms``."""
+    async def trend_counts(self, at_ms: int) -> Mapping[str, int]:
+        """Summed counters of the minutes in the trend window ending at ``at_ms``: the
+        cache's own, which change as windows move, so read them before the next await."""
         trip = self._gateway.round_trip()
         fetch = self._queue_window(trip, at_ms)
         await trip.send()
@@ -168,16 +153,26 @@ class SignalReader:
             for minute, reply in replies.items():
                 buckets[minute] = {text(k): int(v) for k, v in pairs(reply.value)}
                 self._remember(minute, now, buckets[minute])
-            summed: dict[str, int] = {}
-            for bucket in buckets.values():
-                for name, count in bucket.items():
-                    summed[name] = summed.get(name, 0) + count
-            window = self._totals[slot] = WindowTotals(summed, index_by_category(summed))
+            window = self._take_closest_totals(first, last) or WindowTotals()
+            window.move_to(buckets)
+            self._totals[slot] = window
             while len(self._totals) > MAX_CACHED_TOTALS:
                 self._totals.popitem(last=False)
             return window
 
         return totals
+
+    def _take_closest_totals(self, first: int, last: int) -> WindowTotals | None:
+        """The cached totals whose window shares the most minutes with ``first..last``,
+        out of the cache, to be moved there; None if none shares half of them (summing
+        afresh then costs no more than moving)."""
+        closest, shared = None, (last - first + 1) / 2
+        for slot in self._totals:
+            slot_first, slot_last = self._window(slot)
+            overlap = min(last, slot_last) - max(first, slot_first) + 1
+            if overlap >= shared:
+                closest, shared = slot, overlap
+        return None if closest is None else self._totals.pop(closest)
 
     def _window(self, slot: int) -> tuple[int, int]:
         """First and last minute of the trend window of a cache slot."""
@@ -190,15 +185,14 @@ class SignalReader:
         decision or API answer counts them without waiting for the cache to expire."""
         for minute, counts in increments.items():
             cached = self._buckets.get(minute)
+            before = after = None
             if cached is not None:
-                bucket = dict(cached[1])
-                for field, count in counts.items():
-                    bucket[field] = bucket.get(field, 0) + count
-                self._buckets[minute] = (cached[0], bucket)
+                before, after = cached[1], added(cached[1], counts)
+                self._buckets[minute] = (cached[0], after)
             for slot, totals in self._totals.items():
                 first, last = self._window(slot)
                 if first <= minute <= last:
-                    totals.add(counts)
+                    totals.note(minute, counts, before, after)
 
     def _is_fresh(self, minute: int, last: int, now: float) -> bool:
         """Whether the bucket of ``minute``, in a window ending with minute ``last``, was
@@ -212,77 +206,3 @@ class SignalReader:
         self._buckets.move_to_end(minute)
         while len(self._buckets) > self._max_buckets:
             self._buckets.popitem(last=False)
-
-
-def rank_by_category(counts: dict[str, int], categories: set[str]) -> dict[str, tuple[str, ...]]:
-    """Products of each category, most viewed, added and bought first (ties by id)."""
-    return rank_index(index_by_category(counts), categories)
-
-
-def index_by_category(counts: Mapping[str, int]) -> CategoryIndex:
-    """Category -> product -> count, from the ``cp`` fields of summed trend counters."""
-    index: CategoryIndex = {}
-    _index_into(index, counts)
-    return index
-
-
-def _index_into(index: CategoryIndex, counts: Mapping[str, int]) -> None:
-    for name, count in counts.items():
-        if name[1:5] != "|cp|":  # a one-letter kind, then the scope: most fields are not cp
-            continue
-        parsed = parse_trend_field(name)
-        if parsed is None or parsed.scope != "cp":
-            continue
-        category, product = parsed.parts
-        products = index.setdefault(category, {})
-        products[product] = products.get(product, 0) + count
-
-
-def rank_index(index: CategoryIndex, categories: set[str]) -> dict[str, tuple[str, ...]]:
-    """The ranking of ``categories`` from an index (see :func:`rank_by_category`)."""
-    return {
-        category: tuple(p for p, _n in sorted(products.items(), key=lambda kv: (-kv[1], kv[0])))
-        for category in categories
-        if (products := index.get(category))
-    }
-
-
-def top_products(
-    counts: dict[str, int], *, store: str | None, category: str | None, limit: int
-) -> list[dict[str, object]]:
-    """The live top products: views, adds and purchases, optionally for a store or category.
-
-    A store narrows to purchases at that store's tills (views are online, storeless).
-    """
-    tallies: dict[str, dict[str, int]] = {}
-    for field, count in counts.items():
-        parsed = parse_trend_field(field)
-        if parsed is None:
-            continue
-        kind, scope, rest = parsed
-        if store is not None:
-            if scope != "sp" or rest[0] != store:
-                continue
-            product = rest[1]
-        elif category is not None:
-            if scope != "cp" or rest[0] != category:
-                continue
-            product = rest[1]
-        elif scope == "p":
-            product = rest[0]
-        else:
-            continue
-        tally = tallies.setdefault(product, {"views": 0, "adds": 0, "purchases": 0})
-        tally[KINDS[kind]] += count
-    ranked = sorted(
-        tallies.items(),
-        key=lambda kv: (-(kv[1]["views"] + 3 * kv[1]["adds"] + 5 * kv[1]["purchases"]), kv[0]),
-    )
-    return [
-        {
-            "product_id": product,
-            **tally,
-            "score": tally["views"] + 3 * tally["adds"] + 5 * tally["purchases"],
-        }
-        for product, tally in ranked[:limit]
-    ]

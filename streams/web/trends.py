@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from streams.redis.signals import top_products
+from streams.redis.trend_window import top_products
 from streams.web.dependencies import API_DEPS
 from streams.web.responses import ApiError, json_response
 

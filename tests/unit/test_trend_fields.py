@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 from models.events import Event
 from models.parsing import EventParser
 from streams.redis.gateway import RedisGateway, RoundTrip
-from streams.redis.signals import (
+from streams.redis.signals import queue_observe
+from streams.redis.trend_fields import TrendField, parse_trend_field, trend_field
+from streams.redis.trend_window import (
     WindowTotals,
     index_by_category,
-    queue_observe,
     rank_by_category,
     rank_index,
     top_products,
 )
-from streams.redis.trend_fields import TrendField, parse_trend_field, trend_field
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 PARSER = EventParser()
@@ -125,8 +125,8 @@ def test_a_window_noting_increments_indexes_them_as_if_summed_from_scratch() -> 
         trend_field("v", "cp", "hats", "h|1"): 2,
         "v|cp|socks|forged|extra": 9,
     }
-    window = WindowTotals(dict(first), index_by_category(first))
-    window.add(later)
+    window = WindowTotals.of({0: first})
+    window.note(0, later, None, None)
     summed = {name: first.get(name, 0) + later.get(name, 0) for name in first | later}
     assert window.counts == summed
     assert window.by_category == index_by_category(summed)

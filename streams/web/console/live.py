@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from streams.redis.signals import top_products
+from streams.redis.trend_window import top_products
 from streams.web.console.auth import html_response, session_of
 from streams.web.console.deadletters import DeadLetterSample
 from streams.web.console.deps import CONSOLE_DEPS

@@ -139,3 +139,58 @@ def test_a_cross_sell_order_decides_with_a_24h_window(redis_url: str) -> None:
     assert pipeline.deadletters == []
     (sent,) = pipeline.of_type(pipeline.topics.cross_sell)
     assert sent["offer"]["product_ids"] == [f"sock-{complement}"]
+
+
+def test_totals_moved_slot_by_slot_equal_a_fresh_readers(redis_url: str) -> None:
+    """An hour's window moved 5 s at a time for 3 minutes, and back a slot, sums what a
+    reader with nothing cached sums at each step: with this worker's own counts noted on
+    the way, and another worker's read once every bucket is stale."""
+    rules = replace(RULES, trend_window_ms=3_600_000)
+    category = f"cat-{uuid.uuid4().hex[:8]}"
+    # A day of the distant past that no other test writes to.
+    start_ms = int(datetime(1999, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % (
+        DAY_MS // 2
+    )
+    history = [viewed(f"p-{m % 7}", category, start_ms - m * MINUTE_MS) for m in range(75)]
+    clock = [1000.0]
+
+    async def scenario() -> list[tuple[dict[str, int], dict[str, int]]]:
+        redis = Redis.from_url(redis_url)
+        try:
+            gateway = RedisGateway(redis)
+            trip = gateway.round_trip()
+            queue_observe(trip, history, rules.trend_window_ms)
+            await trip.send()
+            reader = SignalReader(gateway, rules, clock=lambda: clock[0])
+            compared = []
+            for step in range(36):
+                at_ms = start_ms + step * 5_000
+                fresh_views = [viewed(f"p-{step % 5}", category, at_ms)]
+                trip = gateway.round_trip()
+                increments = queue_observe(trip, fresh_views, rules.trend_window_ms)
+                await trip.send()
+                reader.note_observed(increments)
+                clock[0] += 1.0
+                if step % 9 == 8:  # another worker's counts, then every bucket is stale
+                    trip = gateway.round_trip()
+                    others = [viewed("p-other", category, at_ms - m * MINUTE_MS) for m in (0, 30)]
+                    queue_observe(trip, others, rules.trend_window_ms)
+                    await trip.send()
+                    clock[0] += SETTLED_BUCKET_TTL_S
+                for asked_ms in (at_ms, at_ms - 5_000):  # and back to the slot before
+                    moved = dict(await reader.trend_counts(asked_ms))
+                    afresh = await SignalReader(gateway, rules).trend_counts(asked_ms)
+                    compared.append((ours(moved, category), ours(afresh, category)))
+            return compared
+        finally:
+            await redis.aclose()
+
+    compared = asyncio.run(scenario())
+    assert all(moved == afresh for moved, afresh in compared)
+    assert all(moved for moved, _afresh in compared)
+    assert compared[0][0] != compared[-1][0]  # the window did move
+
+
+def ours(counts: Any, category: str) -> dict[str, int]:
+    fields = (name for name in counts if f"|{category}|" in name or name.endswith(f"|{category}"))
+    return {name: counts[name] for name in fields}
