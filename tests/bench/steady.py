@@ -40,6 +40,12 @@ from tests.bench.results import Results, percentiles_ms
 from tests.integration.harness import REPO_ROOT, Services, WorkerProcess
 
 TIMER_DELAY_S = 10
+# The load's clock ticks every 20 ms. Till-order and hop probes go out on alternate
+# ticks, 25 a second each: 1,000 samples over 40 s, so a p99 is the tenth-worst of
+# them. At 5 orders a second it was the second-worst of 200, and one stall of the
+# machine moved it by tens of ms from run to run.
+TICK_S = 0.02
+PROBES_PER_S = 25
 SHOES = {"product_id": "SHO-001", "category": "shoes", "name": "Trail runner", "price": 90.0}
 
 
@@ -146,7 +152,9 @@ def bench_steady(
     # consent and order travel on two topics, so an order sent a moment after its consent
     # can land in an earlier batch and be decided first (no_consent), which a loaded
     # worker did. Event -> trigger measures the order alone.
-    probe_people = [f"order-{uuid.uuid4().hex[:12]}" for _ in range(int(duration_s * 5) + 5)]
+    probe_people = [
+        f"order-{uuid.uuid4().hex[:12]}" for _ in range(int(duration_s * PROBES_PER_S) + 5)
+    ]
     consumed = worker.metric_sum("omni_records_consumed_total")
     for user in probe_people:
         consent = _event(user, "Consent Updated", email=True)
@@ -156,7 +164,7 @@ def bench_steady(
     # Per second: 2 events per timer person (consent, add) over the first half, 1 per
     # order probe, the rest background; the timer people come first.
     timer_rate = timer_people / (duration_s / 2)
-    background = max(0, int(events_per_s - 2 * timer_rate - 5))
+    background = max(0, int(events_per_s - 2 * timer_rate - PROBES_PER_S))
     generator = _background(worker.env(), services.kafka_broker, background, log_dir)
     api_started = time.monotonic() + 3
     # The backlog phases' customers; the probes' when this phase runs alone.
@@ -180,8 +188,8 @@ def bench_steady(
         tick = 0
         while (elapsed := time.monotonic() - started) < duration_s:
             tick += 1
-            if elapsed < duration_s / 2:  # timer people: 2 per tick of 20 ms = 100/s
-                for _ in range(max(1, int(timer_rate / 50))):
+            if elapsed < duration_s / 2:  # timer people: 2 per tick = 100/s
+                for _ in range(max(1, int(timer_rate * TICK_S))):
                     user = f"timer-{uuid.uuid4().hex[:12]}"
                     _send(
                         producer,
@@ -192,7 +200,7 @@ def bench_steady(
                     added = _event(user, "Product Added", quantity=1, **SHOES)
                     deadlines[user] = time.time() + timer_delay_s
                     _send(producer, worker.topics.basket, user, added)
-            if tick % 10 == 5 and probe_people:  # 5 order probes/s
+            if tick % 2 == 1 and probe_people:
                 user = probe_people.pop()
                 order = _event(
                     user,
@@ -206,11 +214,11 @@ def bench_steady(
                 )
                 orders[user] = time.time()
                 _send(producer, worker.topics.store_checkouts, user, order)
-            if tick % 2 == 0:  # 25 hop probes/s
+            if tick % 2 == 0:
                 hop = uuid.uuid4().hex
                 hops[hop] = time.time()
                 producer.send(hop_topic, key=hop.encode(), value=b"{}")
-            time.sleep(max(0.0, started + tick * 0.02 - time.monotonic()))
+            time.sleep(max(0.0, started + tick * TICK_S - time.monotonic()))
         results.put("steady.cores_used", shares.cores(), "by process, over the load")
         results.put("steady.worker_batches", batches.figures(), "over the load")
         producer.flush()
