@@ -44,8 +44,8 @@ from streams.pipeline.records import (
 )
 from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.redis.batch import ApplyResult, Planner
+from streams.throttled_log import ThrottledLog
 from streams.transient import is_transient
-from streams.web.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 

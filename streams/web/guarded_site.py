@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from streams.web.throttled_log import ThrottledLog
+from streams.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from streams.web.throttled_log import ThrottledLog
+from streams.throttled_log import ThrottledLog
 
 
 class Clock:

@@ -171,7 +171,7 @@ from aiohttp import web
 from streams.web import guarded_site
 from streams.web.guarded_site import ConnectionLimits, GuardedSite
 from tests.integration.raw_clients import Client, closed_within
-from streams.web.throttled_log import ThrottledLog
+from streams.throttled_log import ThrottledLog
 
 guarded_site.ThrottledLog = functools.partial(ThrottledLog, interval_s=1.0)
 
