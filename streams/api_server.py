@@ -19,9 +19,11 @@ as the workers follow it, so ``/next-best-offer`` judges by the same version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -34,7 +36,7 @@ from streams.metrics import Metrics
 from streams.pipeline.live_rules import LiveRules
 from streams.redis.client import redis_client
 from streams.redis.gateway import RedisGateway
-from streams.redis.signals import SignalReader
+from streams.redis.signals import WARM_INTERVAL_S, SignalReader
 from streams.stores import context_store
 from streams.web.api import api_application
 from streams.web.dependencies import ApiDeps
@@ -68,6 +70,9 @@ async def serve(settings: Settings, stopping: asyncio.Event) -> None:
         api_application(deps), access_log=None, keepalive_timeout=limits.keepalive_timeout_s
     )
     await runner.setup()
+    # The trend window is read before the first request can ask for it, and kept warm.
+    await deps.signals.warm(deps.now_ms())
+    warming = asyncio.create_task(_keep_trends_warm(deps.signals, deps.now_ms, stopping))
     site = GuardedSite(runner, settings.web_host, settings.web_port, limits.connections)
     await site.start()
     log.info("API server listening on %s", site.name)
@@ -75,8 +80,18 @@ async def serve(settings: Settings, stopping: asyncio.Event) -> None:
     try:
         await _follow_rules(live_rules, metrics, settings.rules_reload_interval_s, stopping)
     finally:
+        warming.cancel()
         await runner.cleanup()
         await deps.store.gateway.redis.aclose()
+
+
+async def _keep_trends_warm(
+    signals: SignalReader, now_ms: Callable[[], int], stopping: asyncio.Event
+) -> None:
+    while not stopping.is_set():
+        await signals.warm(now_ms())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), WARM_INTERVAL_S)
 
 
 async def _follow_rules(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any, cast
@@ -41,7 +42,7 @@ from streams.pipeline.retries import Retries, ShutdownRequested
 from streams.pipeline.timers import TimerFiring
 from streams.redis.client import redis_client
 from streams.redis.gateway import RedisGateway
-from streams.redis.signals import SignalReader
+from streams.redis.signals import WARM_INTERVAL_S, SignalReader
 from streams.stores import context_store
 from streams.web.api import add_api
 from streams.web.console import ConsoleDeps, add_console
@@ -178,6 +179,11 @@ def create_app(settings: Settings, metrics: Metrics | None = None) -> App:
     add_console(app, console_deps)
     _follow_rules(app, live_rules, metrics, settings.rules_reload_interval_s)
     _trim_memory(app, settings.malloc_trim_interval_s)
+
+    async def warm_trends() -> None:
+        await signals.warm(int(time.time() * 1000))
+
+    app.timer(WARM_INTERVAL_S, on_leader=False)(warm_trends)
     # Applied in one synchronous step: no await sees half the components switched.
     # (ApiDeps.configured subscribed the store's caps, the signals and the API.)
     live_rules.subscribe(engine.use_rules)

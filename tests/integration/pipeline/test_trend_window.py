@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from models.offers.decision import SignalRequest
 from models.offers.rules_file import DEFAULT_RULES_PATH, load_rules
+from streams.local.services import free_port
 from streams.redis.gateway import RedisGateway, RoundTrip
 from streams.redis.keys import trends_key
 from streams.redis.signals import (
     BUCKET_TTL_S,
+    LONGEST_BUCKET_TTL_S,
     MINUTE_MS,
     SETTLED_BUCKET_TTL_S,
     SignalReader,
@@ -87,14 +91,19 @@ def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_
             clock[0] += BUCKET_TTL_S  # the newest minutes are stale, the settled ones not
             await reader.read(replace(ask, trends_at_ms=at_ms + 15_000))
             read_recent, gateway.buckets_read = gateway.buckets_read, 0
-            clock[0] += SETTLED_BUCKET_TTL_S
+            clock[0] += SETTLED_BUCKET_TTL_S  # the settled ones kept 60 and 75 s are stale
             await reader.read(replace(ask, trends_at_ms=at_ms + 20_000))
+            read_half, gateway.buckets_read = gateway.buckets_read, 0
+            clock[0] += LONGEST_BUCKET_TTL_S
+            await reader.read(replace(ask, trends_at_ms=at_ms + 25_000))
             read_all = gateway.buckets_read
-            return first, second, read_first, (read_second, read_recent, read_all), ttls
+            reads = (read_second, read_recent, read_half, read_all)
+            return first, second, read_first, reads, ttls
         finally:
             await redis.aclose()
 
-    first, second, read_first, (read_second, read_recent, read_all), ttls = asyncio.run(scenario())
+    first, second, read_first, reads, ttls = asyncio.run(scenario())
+    read_second, read_recent, read_half, read_all = reads
     window_minutes = DAY_MS // MINUTE_MS
     assert window_minutes <= read_first <= window_minutes + 1
     expected = tuple(sorted(f"p-{hours}h" for hours in range(24)))
@@ -102,7 +111,9 @@ def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_
     assert tuple(sorted(second.trending[category])) == expected
     assert read_second <= 2  # only the minutes the window moved onto
     assert 2 <= read_recent <= 3  # the window's newest two, and one it moved onto
-    assert window_minutes <= read_all <= window_minutes + 1  # every settled one, in time
+    # Settled buckets go stale in four steps, not all at once; all of them in time.
+    assert window_minutes // 2 - 2 <= read_half <= window_minutes // 2 + 3
+    assert window_minutes <= read_all <= window_minutes + 1
     assert min(ttls) > DAY_MS // 1000  # a bucket lives as long as a window can use it
 
 
@@ -176,7 +187,7 @@ def test_totals_moved_slot_by_slot_equal_a_fresh_readers(redis_url: str) -> None
                     others = [viewed("p-other", category, at_ms - m * MINUTE_MS) for m in (0, 30)]
                     queue_observe(trip, others, rules.trend_window_ms)
                     await trip.send()
-                    clock[0] += SETTLED_BUCKET_TTL_S
+                    clock[0] += LONGEST_BUCKET_TTL_S
                 for asked_ms in (at_ms, at_ms - 5_000):  # and back to the slot before
                     moved = dict(await reader.trend_counts(asked_ms))
                     afresh = await SignalReader(gateway, rules).trend_counts(asked_ms)
@@ -194,3 +205,48 @@ def test_totals_moved_slot_by_slot_equal_a_fresh_readers(redis_url: str) -> None
 def ours(counts: Any, category: str) -> dict[str, int]:
     fields = (name for name in counts if f"|{category}|" in name or name.endswith(f"|{category}"))
     return {name: counts[name] for name in fields}
+
+
+def test_requests_at_once_for_a_window_not_summed_read_its_buckets_once(redis_url: str) -> None:
+    category = f"cat-{uuid.uuid4().hex[:8]}"
+    at_ms = int(datetime(2002, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % DAY_MS
+    views = [viewed(f"p-{hours}h", category, at_ms - hours * 3_600_000) for hours in range(24)]
+
+    async def scenario() -> tuple[list[Any], int, int]:
+        redis = Redis.from_url(redis_url)
+        try:
+            gateway = CountingGateway(redis)
+            trip = gateway.round_trip()
+            queue_observe(trip, views, RULES.trend_window_ms)
+            await trip.send()
+            reader = SignalReader(gateway, RULES)
+            ask = SignalRequest(trend_categories=frozenset({category}), trends_at_ms=at_ms)
+            answers = await asyncio.gather(*(reader.read(ask) for _ in range(4)))
+            read_together, gateway.buckets_read = gateway.buckets_read, 0
+            # In the background, ahead of the next slot: a read there waits for nothing.
+            await reader.warm(at_ms + 5_000)
+            gateway.buckets_read = 0
+            await reader.read(replace(ask, trends_at_ms=at_ms + 5_000))
+            read_after_warm = gateway.buckets_read
+            return answers, read_together, read_after_warm
+        finally:
+            await redis.aclose()
+
+    answers, read_together, read_after_warm = asyncio.run(scenario())
+    window_minutes = DAY_MS // MINUTE_MS
+    assert window_minutes <= read_together <= window_minutes + 1  # once, not four times
+    assert all(a.trending[category] == answers[0].trending[category] for a in answers)
+    assert len(answers[0].trending[category]) == 24
+    assert read_after_warm == 0
+
+
+def test_warming_with_redis_down_logs_and_returns(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        redis = Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
+        try:
+            await SignalReader(RedisGateway(redis), RULES).warm(0)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(scenario())
+    assert "could not read the trend window ahead" in caplog.text
