@@ -53,6 +53,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--customers", type=int, default=10_000, help="customers in the throughput backlogs")
     add("--memory-events", type=int, default=1_000_000, help="events of the RSS phase")
     add("--steady-seconds", type=float, default=40.0)
+    add("--steady-warmup-s", type=float, default=5.0, help="load before the steady phase times")
     add("--steady-events-per-s", type=int, default=1000)
     add("--timer-people", type=int, default=2000)
     add("--api-per-s", type=int, default=200)
@@ -71,7 +72,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         py_spy()
     if args.quick:
         args.customers, args.memory_events = 200, 10_000
-        args.steady_seconds, args.steady_events_per_s = 8.0, 300
+        args.steady_seconds, args.steady_events_per_s, args.steady_warmup_s = 8.0, 300, 1.0
         args.timer_people, args.api_per_s, args.timer_delay_s = 60, 40, 3
     return args
 
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace, services: Services, log_dir: Path, results: Re
         api_per_s=args.api_per_s,
         timer_delay_s=args.timer_delay_s,
         api_in_worker=args.api_in_worker,
+        warmup_s=args.steady_warmup_s,
     )
     phases["memory"] = lambda: bench_worker_memory(services, log_dir, results, args.memory_events)
     phases["scaling"] = lambda: bench_scaling(services, log_dir, results, args.customers, 20)
