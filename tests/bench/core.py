@@ -1,4 +1,12 @@
-"""The core benchmark: parse + fold of generated records in one process (no I/O)."""
+"""The core benchmark: parse + fold of generated records in one process (no I/O), and
+what a context's round trip through its stored form costs.
+
+Parse, fold and encode are the per-event floor of the worker: every event is parsed
+and folded, and its person's context written back to Redis (in a backlog of 10,000
+customers nearly every event of a batch is another person's; the read before it may
+come from the worker's cache of decoded contexts). The Redis commands, decisions,
+dedupe and faust's delivery come on top. The targets' verdicts set the floor against
+the time per event a target leaves."""
 
 from __future__ import annotations
 
@@ -11,6 +19,28 @@ from models.parsing import EventParser
 from streams.local.demo.journeys import generate
 from streams.local.demo.options import GeneratorOptions
 from tests.bench.results import Results
+
+SAMPLE_EVERY = 10
+
+
+def _folded_samples(
+    records: list, parser: EventParser, now: datetime, every: int
+) -> list[CustomerContext]:
+    """The context after every ``every``-th event, as the fold leaves it."""
+    contexts: dict[Identity, CustomerContext] = {}
+    samples = []
+    events = 0
+    for record in records:
+        for event in parser.parse_record(record.value, now).events:
+            identity = event.identity
+            if identity is None:
+                continue
+            outcome = fold_new_events(contexts.get(identity, CustomerContext()), [event], set())
+            contexts[identity] = outcome.context
+            events += 1
+            if events % every == 0:
+                samples.append(outcome.context)
+    return samples
 
 
 def bench_core(customers: int, results: Results) -> None:
@@ -36,4 +66,24 @@ def bench_core(customers: int, results: Results) -> None:
         "core.parse_fold_events_per_s",
         round(events / elapsed),
         f"{events:,} events in one process, no I/O: {elapsed / events * 1e6:.1f} us/event",
+    )
+    # Contexts as the worker writes them, at every stage of the customers' journeys.
+    written = _folded_samples(records, parser, now, every=SAMPLE_EVERY)
+    started = time.perf_counter()
+    stored = [context.to_stored() for context in written]
+    encoded = time.perf_counter() - started
+    started = time.perf_counter()
+    for raw in stored:
+        CustomerContext.from_json(raw)
+    decoded = time.perf_counter() - started
+    encode_us, decode_us = encoded / len(written) * 1e6, decoded / len(written) * 1e6
+    results.put(
+        "core.context_round_trip_us",
+        {"encode": round(encode_us, 1), "decode": round(decode_us, 1)},
+        f"{len(written):,} contexts as folded (every {SAMPLE_EVERY}th event) to stored and back",
+    )
+    results.put(
+        "core.floor_us_per_event",
+        round(elapsed / events * 1e6 + encode_us, 1),
+        "parse + fold + one context encoded (a read may come from the worker's cache)",
     )

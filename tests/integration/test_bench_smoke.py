@@ -26,6 +26,8 @@ def test_every_bench_phase_measures_its_figures(services: Services, log_dir: Pat
     verdicts = check_targets(results)
     assert not [name for name, verdict in verdicts.items() if verdict.startswith("not measured")]
     get = results.get_required
+    assert get("core.floor_us_per_event") > 0
+    assert "the floor is" in verdicts["ratio_to_ceiling"] and "us" in verdicts["batch_records"]
     for name in ("batch_1", "batch_20"):
         assert get(f"{name}.customers_differing") == 0
         for figure in ("ceiling_records_per_s", "raw_limit_events_per_s", "pipeline_events_per_s"):
