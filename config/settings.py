@@ -122,7 +122,7 @@ class Settings:
     )
     batch_window_keeping_up_ms: int = _setting(
         "BATCH_WINDOW_KEEPING_UP_MS",
-        5,
+        2,
         "The wait instead of BATCH_WINDOW_MS while the worker keeps up: after a batch of "
         "fewer than BATCH_MAX_RECORDS / 10 records (at most BATCH_WINDOW_MS; equal to it: "
         "the window never changes)",
