@@ -7,7 +7,8 @@ up to a switch interval (5 ms) late, several times over, and counted as the API'
 Here the clients have the interpreter to themselves. Each is a keep-alive connection
 sending on a fixed schedule (open loop), alternating ``/context`` and
 ``/next-best-offer``; the schedule starts at a CLOCK_MONOTONIC time the bench picks,
-so it is the same clock in both processes.
+so it is the same clock in both processes, and requests due before ``--timed-from``
+(the bench's warm-up) are sent but not timed.
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ class ApiClient(threading.Thread):
     """One client: a keep-alive connection, requests on a fixed schedule."""
 
     def __init__(
-        self, port: int, token: str, customers: list[str], rate: float, start: float, until: float
+        self,
+        port: int,
+        token: str,
+        customers: list[str],
+        rate: float,
+        schedule: tuple[float, float, float],
     ) -> None:
         super().__init__(daemon=True)
         self.port, self.token, self.customers, self.rate = port, token, customers, rate
-        self.start_at, self.until = start, until
+        self.start_at, self.timed_from, self.until = schedule
         self.latencies: list[float] = []
         self.errors = 0
 
@@ -55,8 +61,9 @@ class ApiClient(threading.Thread):
             except (OSError, http.client.HTTPException):
                 connection.close()
                 ok = False
-            self.latencies.append(time.perf_counter() - started)
-            self.errors += not ok
+            if due >= self.timed_from:
+                self.latencies.append(time.perf_counter() - started)
+                self.errors += not ok
             n += 1
             due += 1 / self.rate
         connection.close()
@@ -69,6 +76,7 @@ def start_api_load(
     customers: list[str],
     per_s: float,
     start_at: float,
+    timed_from: float,
     until: float,
     clients: int = 4,
 ) -> tuple[subprocess.Popen[bytes], Path]:
@@ -83,6 +91,7 @@ def start_api_load(
         f"--ids={ids}",
         f"--per-s={per_s}",
         f"--start-at={start_at}",
+        f"--timed-from={timed_from}",
         f"--until={until}",
         f"--clients={clients}",
         f"--out={out}",
@@ -106,6 +115,7 @@ def main() -> int:
     add("--ids", type=Path, required=True, help="JSON list of the customer ids asked for")
     add("--per-s", type=float, required=True, help="requests per second, all clients")
     add("--start-at", type=float, required=True, help="time.monotonic() of the first request")
+    add("--timed-from", type=float, required=True, help="the first request timed (a due time)")
     add("--until", type=float, required=True, help="time.monotonic() after which none is sent")
     add("--clients", type=int, default=4)
     add("--out", type=Path, required=True)
@@ -117,8 +127,7 @@ def main() -> int:
             args.token,
             asked[i :: args.clients] or asked,
             args.per_s / args.clients,
-            args.start_at,
-            args.until,
+            (args.start_at, args.timed_from, args.until),
         )
         for i in range(args.clients)
     ]
