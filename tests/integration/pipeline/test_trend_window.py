@@ -65,10 +65,21 @@ def viewed(product: str, category: str, at_ms: int) -> Any:
     return PARSER.parse_event(doc, datetime.now(UTC))
 
 
+def distant_past_ms(year: int) -> int:
+    """A moment of the first day of ``year``: no other test counts trends in its minutes."""
+    return int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % DAY_MS
+
+
+async def count_trends(gateway: RedisGateway, views: list[Any], window_ms: int) -> Any:
+    trip = gateway.round_trip()
+    increments = queue_observe(trip, views, window_ms)
+    await trip.send()
+    return increments
+
+
 def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_url: str) -> None:
     category = f"cat-{uuid.uuid4().hex[:8]}"
-    # A day of the distant past, so no other test writes to these minutes.
-    at_ms = int(datetime(2001, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % DAY_MS
+    at_ms = distant_past_ms(2001)
     views = [viewed(f"p-{hours}h", category, at_ms - hours * 3_600_000) for hours in range(24)]
     clock = [1000.0]
 
@@ -76,9 +87,7 @@ def test_a_24h_window_counts_every_bucket_and_reads_each_once_while_fresh(redis_
         redis = Redis.from_url(redis_url)
         try:
             gateway = CountingGateway(redis)
-            trip = gateway.round_trip()
-            queue_observe(trip, views, RULES.trend_window_ms)
-            await trip.send()
+            await count_trends(gateway, views, RULES.trend_window_ms)
             ttls = [await redis.ttl(trends_key(v.event_time_ms // MINUTE_MS)) for v in views]
             reader = SignalReader(gateway, RULES, clock=lambda: clock[0])
             ask = SignalRequest(trend_categories=frozenset({category}), trends_at_ms=at_ms)
@@ -158,10 +167,7 @@ def test_totals_moved_slot_by_slot_equal_a_fresh_readers(redis_url: str) -> None
     the way, and another worker's read once every bucket is stale."""
     rules = replace(RULES, trend_window_ms=3_600_000)
     category = f"cat-{uuid.uuid4().hex[:8]}"
-    # A day of the distant past that no other test writes to.
-    start_ms = int(datetime(1999, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % (
-        DAY_MS // 2
-    )
+    start_ms = distant_past_ms(1999)
     history = [viewed(f"p-{m % 7}", category, start_ms - m * MINUTE_MS) for m in range(75)]
     clock = [1000.0]
 
@@ -169,24 +175,18 @@ def test_totals_moved_slot_by_slot_equal_a_fresh_readers(redis_url: str) -> None
         redis = Redis.from_url(redis_url)
         try:
             gateway = RedisGateway(redis)
-            trip = gateway.round_trip()
-            queue_observe(trip, history, rules.trend_window_ms)
-            await trip.send()
+            await count_trends(gateway, history, rules.trend_window_ms)
             reader = SignalReader(gateway, rules, clock=lambda: clock[0])
             compared = []
             for step in range(36):
                 at_ms = start_ms + step * 5_000
                 fresh_views = [viewed(f"p-{step % 5}", category, at_ms)]
-                trip = gateway.round_trip()
-                increments = queue_observe(trip, fresh_views, rules.trend_window_ms)
-                await trip.send()
+                increments = await count_trends(gateway, fresh_views, rules.trend_window_ms)
                 reader.note_observed(increments)
                 clock[0] += 1.0
                 if step % 9 == 8:  # another worker's counts, then every bucket is stale
-                    trip = gateway.round_trip()
                     others = [viewed("p-other", category, at_ms - m * MINUTE_MS) for m in (0, 30)]
-                    queue_observe(trip, others, rules.trend_window_ms)
-                    await trip.send()
+                    await count_trends(gateway, others, rules.trend_window_ms)
                     clock[0] += LONGEST_BUCKET_TTL_S
                 for asked_ms in (at_ms, at_ms - 5_000):  # and back to the slot before
                     moved = dict(await reader.trend_counts(asked_ms))
@@ -209,16 +209,14 @@ def ours(counts: Any, category: str) -> dict[str, int]:
 
 def test_requests_at_once_for_a_window_not_summed_read_its_buckets_once(redis_url: str) -> None:
     category = f"cat-{uuid.uuid4().hex[:8]}"
-    at_ms = int(datetime(2002, 1, 1, tzinfo=UTC).timestamp() * 1000) + uuid.uuid4().int % DAY_MS
+    at_ms = distant_past_ms(2002)
     views = [viewed(f"p-{hours}h", category, at_ms - hours * 3_600_000) for hours in range(24)]
 
     async def scenario() -> tuple[list[Any], int, int]:
         redis = Redis.from_url(redis_url)
         try:
             gateway = CountingGateway(redis)
-            trip = gateway.round_trip()
-            queue_observe(trip, views, RULES.trend_window_ms)
-            await trip.send()
+            await count_trends(gateway, views, RULES.trend_window_ms)
             reader = SignalReader(gateway, RULES)
             ask = SignalRequest(trend_categories=frozenset({category}), trends_at_ms=at_ms)
             answers = await asyncio.gather(*(reader.read(ask) for _ in range(4)))
