@@ -12,8 +12,6 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 
-from redis.exceptions import RedisError
-
 from models.events import Event, EventKind
 from models.offers.decision import SignalRequest, Signals
 from models.offers.rules import OfferRules
@@ -88,7 +86,7 @@ class SignalReader:
     """Reads live signals for decisions: stock at stores, trending products per category.
 
     A trend window sums its per-minute buckets (60 for an hour, 1440 for the longest,
-    a day). Buckets are cached for 10 s, and for a minute once settled (a past minute
+    a day). Buckets are cached for 10 s, and for 60-105 s once settled (a past minute
     changes only with late events), and window totals for five seconds of event time,
     so a decision or an API call rarely costs Redis more than the newest minutes, and
     stock and buckets share one round trip. A window's totals move with it to the next
@@ -156,10 +154,11 @@ class SignalReader:
     async def warm(self, now_ms: int) -> None:
         """Read and sum the window ending ``now_ms`` unless it is cached: a background
         task's call, so requests and batches find it summed and its buckets fresh. A
-        failure is logged (at most once per 10 s) and left to the next call."""
+        failure (Redis away, a bucket that does not parse) is logged at most once per
+        10 s and left to the next call: the background task must not die of it."""
         try:
             await self.trend_counts(now_ms)
-        except (RedisError, OSError) as exc:
+        except Exception as exc:
             self._warm_failures.warning(log, "could not read the trend window ahead: %r", exc)
 
     def _one_summing(self, at_ms: int | None) -> AbstractAsyncContextManager[object]:

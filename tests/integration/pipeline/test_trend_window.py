@@ -248,3 +248,21 @@ def test_warming_with_redis_down_logs_and_returns(caplog: pytest.LogCaptureFixtu
 
     asyncio.run(scenario())
     assert "could not read the trend window ahead" in caplog.text
+
+
+def test_warming_past_a_bucket_that_does_not_parse_logs_and_returns(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    at_ms = distant_past_ms(2003)
+
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_url)
+        try:
+            await redis.hset(trends_key(at_ms // MINUTE_MS), "v|p|p-1", "not a count")
+            await SignalReader(RedisGateway(redis), RULES).warm(at_ms)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(scenario())
+    assert "could not read the trend window ahead" in caplog.text
+    assert "not a count" in caplog.text
