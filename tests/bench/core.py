@@ -23,26 +23,6 @@ from tests.bench.results import Results
 SAMPLE_EVERY = 10
 
 
-def _folded_samples(
-    records: list, parser: EventParser, now: datetime, every: int
-) -> list[CustomerContext]:
-    """The context after every ``every``-th event, as the fold leaves it."""
-    contexts: dict[Identity, CustomerContext] = {}
-    samples = []
-    events = 0
-    for record in records:
-        for event in parser.parse_record(record.value, now).events:
-            identity = event.identity
-            if identity is None:
-                continue
-            outcome = fold_new_events(contexts.get(identity, CustomerContext()), [event], set())
-            contexts[identity] = outcome.context
-            events += 1
-            if events % every == 0:
-                samples.append(outcome.context)
-    return samples
-
-
 def bench_core(customers: int, results: Results) -> None:
     records = [
         r for r in generate(GeneratorOptions(customers=customers, bad_share=0.01)) if r.topic
@@ -51,6 +31,8 @@ def bench_core(customers: int, results: Results) -> None:
     now = datetime.now(UTC)
     started = time.perf_counter()
     contexts: dict[Identity, CustomerContext] = {}
+    # Contexts as the worker writes them, at every stage of the customers' journeys.
+    written: list[CustomerContext] = []
     events = 0
     for record in records:
         parsed = parser.parse_record(record.value, now)
@@ -61,14 +43,14 @@ def bench_core(customers: int, results: Results) -> None:
                 continue
             outcome = fold_new_events(contexts.get(identity, CustomerContext()), [event], set())
             contexts[identity] = outcome.context
+            if events % SAMPLE_EVERY == 0:
+                written.append(outcome.context)
     elapsed = time.perf_counter() - started
     results.put(
         "core.parse_fold_events_per_s",
         round(events / elapsed),
         f"{events:,} events in one process, no I/O: {elapsed / events * 1e6:.1f} us/event",
     )
-    # Contexts as the worker writes them, at every stage of the customers' journeys.
-    written = _folded_samples(records, parser, now, every=SAMPLE_EVERY)
     started = time.perf_counter()
     stored = [context.to_stored() for context in written]
     encoded = time.perf_counter() - started
